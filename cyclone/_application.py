@@ -1,0 +1,169 @@
+"""Application: routes requests to handlers and is itself a Twisted server factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from twisted.logger import Logger
+
+from cyclone._errors import HTTPError
+from cyclone._handler import RequestHandler
+from cyclone._request import HTTPRequest
+from cyclone._routing import HostRules, URLSpec, unquote_path_arg
+from cyclone._transforms import GZipContentEncoding
+from cyclone._util import ObjectDict, import_object
+from cyclone.httpserver import HTTPServer
+from cyclone.httputil import HTTPLimits
+
+access_log = Logger(namespace="cyclone.access")
+
+HandlerSpec = URLSpec | tuple[Any, ...]
+
+
+class ErrorHandler(RequestHandler):
+    """Answers every request with ``status_code`` (404 for unmatched paths)."""
+
+    def initialize(self, status_code: int) -> None:
+        self.set_status(status_code)
+
+    def prepare(self) -> None:
+        raise HTTPError(self._status_code)
+
+    def check_xsrf_cookie(self) -> None:
+        # A 404 must stay a 404, whatever the XSRF state of the request.
+        pass
+
+
+class Application(HTTPServer):
+    """A collection of handlers that make up a web application.
+
+    ``Application(handlers, default_host=None, transforms=None, error_handler=None,
+    **settings)``: ``handlers`` is a list of ``(regex, Handler[, kwargs])`` tuples
+    or :class:`url` objects. The Application is a Twisted ``ServerFactory``, so
+    ``reactor.listenTCP(8888, app)`` serves it. Every keyword argument becomes a
+    setting, reachable as ``self.settings.name`` in handlers; server limits
+    (see :class:`~cyclone.httputil.HTTPLimits`) and ``xheaders`` are settings too.
+    """
+
+    def __init__(
+        self,
+        handlers: Sequence[HandlerSpec] | None = None,
+        default_host: str | None = None,
+        transforms: Sequence[type] | None = None,
+        error_handler: type[RequestHandler] | None = None,
+        **settings: Any,
+    ) -> None:
+        self.settings = ObjectDict(settings)
+        if self.settings.get("debug"):
+            self.settings.setdefault("serve_traceback", True)
+            self.settings.setdefault("compiled_template_cache", False)
+            self.settings.setdefault("static_hash_cache", False)
+        super().__init__(
+            None, xheaders=bool(settings.get("xheaders")), limits=HTTPLimits.from_settings(settings)
+        )
+        self.shutdown_timeout = float(settings.get("shutdown_timeout", 10.0))
+        if transforms is None:
+            self.transforms: list[type] = []
+            if settings.get("compress_response") or settings.get("gzip"):
+                self.transforms.append(GZipContentEncoding)
+        else:
+            self.transforms = list(transforms)
+        self.default_host = default_host
+        self.error_handler = error_handler
+        self.handlers = HostRules()
+        self.named_handlers: dict[str, URLSpec] = {}
+        self._single_host: list[URLSpec] | None = None
+        self._log_function: Callable[[RequestHandler], None] | None = settings.get("log_function")
+        if handlers:
+            self.add_handlers(".*$", handlers)
+
+    def add_handlers(self, host_pattern: str, host_handlers: Sequence[HandlerSpec]) -> None:
+        """Add handlers for a virtual host; patterns are tried in order."""
+        specs: list[URLSpec] = []
+        for spec in host_handlers:
+            if isinstance(spec, (tuple, list)):
+                if not 2 <= len(spec) <= 4:
+                    raise ValueError(f"handler spec must have 2 to 4 items: {spec!r}")
+                spec = URLSpec(*spec)
+            if not isinstance(spec, URLSpec):
+                raise TypeError(f"unsupported handler spec {spec!r}")
+            specs.append(spec)
+            if spec.name:
+                if spec.name in self.named_handlers:
+                    raise ValueError(f"two handlers are named {spec.name!r}")
+                self.named_handlers[spec.name] = spec
+        self.handlers.add(host_pattern, specs)
+        rules = self.handlers.rules
+        self._single_host = (
+            rules[0][1] if len(rules) == 1 and rules[0][0].pattern == ".*$" else None
+        )
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the handler named ``name``, with ``args`` filling its groups."""
+        spec = self.named_handlers.get(name)
+        if spec is None:
+            raise KeyError(f"no handler named {name!r}")
+        return spec.reverse(*args)
+
+    def _find_handler(
+        self, request: HTTPRequest
+    ) -> tuple[type[RequestHandler], dict[str, Any], list[str], dict[str, str]]:
+        specs = self._single_host
+        if specs is None:
+            specs = self.handlers.for_host(request.host_name, self.default_host) or []
+        path = request.path
+        for spec in specs:
+            match = spec.regex.match(path)
+            if match is None:
+                continue
+            if not spec._group_count:
+                return spec.handler_class, spec.kwargs, [], {}
+            if spec.regex.groupindex:
+                kwargs = {k: unquote_path_arg(v) for k, v in match.groupdict().items()}
+                return spec.handler_class, spec.kwargs, [], kwargs  # type: ignore[return-value]
+            args = [unquote_path_arg(g) for g in match.groups()]
+            return spec.handler_class, spec.kwargs, args, {}  # type: ignore[return-value]
+        default = self.settings.get("default_handler_class") or self.error_handler
+        if default is not None:
+            if isinstance(default, str):
+                default = import_object(default)
+            return default, self.settings.get("default_handler_args", {}), [], {}
+        return ErrorHandler, {"status_code": 404}, [], {}
+
+    def __call__(self, request: HTTPRequest) -> None:
+        """Route ``request`` to its handler and run it."""
+        handler_class, kwargs, args, path_kwargs = self._find_handler(request)
+        transforms = [t(request) for t in self.transforms] if self.transforms else []
+        try:
+            handler = handler_class(self, request, **kwargs)
+        except Exception as e:
+            fallback = ErrorHandler(self, request, status_code=500)
+            fallback._handle_request_exception(e)
+            return
+        handler._execute(transforms, *args, **path_kwargs)
+
+    request_callback = __call__  # type: ignore[assignment]
+
+    def log_request(self, handler: RequestHandler) -> None:
+        """Log one line per finished request; the ``log_function`` setting replaces it."""
+        if self._log_function is not None:
+            self._log_function(handler)
+            return
+        status = handler.get_status()
+        request = handler.request
+        emit = (
+            access_log.info
+            if status < 400
+            else access_log.warn
+            if status < 500
+            else access_log.error
+        )
+        emit(
+            "{status} {method} {uri} ({remote_ip}) {request_time:.2f}ms",
+            status=status,
+            method=request.method,
+            uri=request.uri,
+            remote_ip=request.remote_ip,
+            request_time=1000.0 * request.request_time(),
+        )

@@ -1,0 +1,696 @@
+"""RequestHandler: the Tornado handler life cycle on a Twisted connection.
+
+Strategy: a request runs through ``get_current_user`` (only when it is
+asynchronous), ``prepare`` and the HTTP method; each step may return a plain
+value, a Deferred, a coroutine or a generator, and the next step starts when it
+completes. When every step is synchronous nothing is wrapped in a Deferred,
+and the whole response leaves in a single ``transport.write``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import inspect
+import json
+import re
+import sys
+import types
+import urllib.parse
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from cyclone import escape
+from cyclone._debugpage import traceback_page
+from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
+from cyclone._request import HTTPRequest
+from cyclone.httputil import HTTPInputError, format_timestamp, http_date, responses
+from cyclone.httputil import _normalize_name as _norm
+
+if TYPE_CHECKING:
+    from cyclone._application import Application
+
+log = Logger(namespace="cyclone.web")
+
+_ARG_DEFAULT: Any = object()
+_INVALID_HEADER_CHAR = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_UNSAFE_COOKIE_VALUE = re.compile(r"[\x00-\x20\x7f;,\"\\]")
+_SERVER_HEADER = "CycloneServer/2.0"
+
+
+def _as_deferred(result: Any) -> defer.Deferred[Any] | None:
+    """Wrap an awaitable step result in a Deferred; None for a plain value."""
+    if result is None:
+        return None
+    if isinstance(result, defer.Deferred):
+        return result
+    if isinstance(result, types.CoroutineType):
+        return defer.Deferred.fromCoroutine(result)
+    if isinstance(result, types.GeneratorType):
+        return defer.inlineCallbacks(lambda: result)()
+    if inspect.isawaitable(result):
+        return defer.ensureDeferred(result)
+    return None
+
+
+def _is_async_callable(func: Any) -> bool:
+    if inspect.iscoroutinefunction(func):
+        return True
+    wrapped = getattr(func, "__wrapped__", None)
+    return wrapped is not None and inspect.isgeneratorfunction(wrapped)
+
+
+class RequestHandler:
+    """Subclass this and define ``get``, ``post``... to handle requests.
+
+    The life cycle is Tornado's: ``initialize(**kwargs)`` from the URL spec,
+    ``prepare()``, the HTTP method with the path groups as arguments, then
+    ``on_finish()`` once the response is sent.
+    """
+
+    SUPPORTED_METHODS: tuple[str, ...] = (
+        "GET",
+        "HEAD",
+        "POST",
+        "DELETE",
+        "PATCH",
+        "PUT",
+        "OPTIONS",
+    )
+    no_keep_alive = False
+    no_xsrf = False
+
+    _current_user_is_async: bool | None = None
+
+    def __init__(self, application: Application, request: HTTPRequest, **kwargs: Any) -> None:
+        self.application = application
+        self.request = request
+        self._headers_written = False
+        self._finished = False
+        self._auto_finish = True
+        self._transforms: list[Any] = []
+        self._write_buffer: list[bytes] = []
+        self._new_cookie: list[str] | None = None
+        self._extra_headers: list[tuple[str, str]] | None = None
+        self._finish_waiters: list[defer.Deferred[None]] | None = None
+        self.path_args: list[str] = []
+        self.path_kwargs: dict[str, str] = {}
+        self.clear()
+        connection = request.connection
+        if connection is not None:
+            connection.set_close_callback(self._connection_closed)
+        self.initialize(**kwargs)
+
+    def initialize(self, **kwargs: Any) -> None:
+        """Hook for the URL spec's keyword arguments; override it."""
+
+    @property
+    def settings(self) -> Any:
+        """The Application settings (an attribute dict: ``self.settings.debug``)."""
+        return self.application.settings
+
+    def _unimplemented_method(self, *args: Any, **kwargs: Any) -> None:
+        raise HTTPError(405)
+
+    head = get = post = delete = patch = put = options = _unimplemented_method
+
+    def prepare(self) -> Any:
+        """Called before the HTTP method; may be asynchronous, may ``finish()``."""
+
+    def on_finish(self) -> None:
+        """Called after the response has been sent."""
+
+    def on_connection_close(self) -> None:
+        """Called when the client goes away before the response was finished."""
+
+    def _connection_closed(self) -> None:
+        self._fire_finish_waiters()
+        self.on_connection_close()
+
+    # -- status and headers --------------------------------------------------------
+
+    def clear(self) -> None:
+        """Reset headers and body to their defaults (used before error pages)."""
+        self._headers: dict[str, str] = {
+            "Server": _SERVER_HEADER,
+            "Content-Type": "text/html; charset=UTF-8",
+            "Date": http_date(),
+        }
+        self._extra_headers = None
+        self.set_default_headers()
+        self._write_buffer = []
+        self._status_code = 200
+        self._reason = "OK"
+
+    def set_default_headers(self) -> None:
+        """Override to set headers on every response, error pages included."""
+
+    def set_status(self, status_code: int, reason: str | None = None) -> None:
+        """Set the status; ``reason`` replaces the standard phrase."""
+        self._status_code = status_code
+        if reason is not None:
+            if _INVALID_HEADER_CHAR.search(reason):
+                raise ValueError(f"unsafe characters in reason phrase {reason!r}")
+            self._reason = reason
+        else:
+            self._reason = responses.get(status_code, "Unknown")
+
+    def get_status(self) -> int:
+        return self._status_code
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Set a response header, replacing earlier values of the same name."""
+        norm = _norm(name)
+        self._headers[norm] = self._convert_header_value(value)
+        if self._extra_headers:
+            self._extra_headers = [h for h in self._extra_headers if h[0] != norm]
+
+    def add_header(self, name: str, value: Any) -> None:
+        """Add a response header, keeping earlier values of the same name."""
+        norm = _norm(name)
+        value = self._convert_header_value(value)
+        if norm not in self._headers:
+            self._headers[norm] = value
+        else:
+            if self._extra_headers is None:
+                self._extra_headers = []
+            self._extra_headers.append((norm, value))
+
+    def clear_header(self, name: str) -> None:
+        """Remove every value of a response header."""
+        norm = _norm(name)
+        self._headers.pop(norm, None)
+        if self._extra_headers:
+            self._extra_headers = [h for h in self._extra_headers if h[0] != norm]
+
+    def _convert_header_value(self, value: Any) -> str:
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, bytes):
+            text = value.decode("latin-1")
+        elif isinstance(value, int):
+            return str(value)
+        elif isinstance(value, datetime.datetime):
+            return format_timestamp(value)
+        else:
+            raise TypeError(f"unsupported header value {value!r}")
+        if _INVALID_HEADER_CHAR.search(text):
+            raise ValueError(f"unsafe header value {text!r}: control characters are not allowed")
+        return text
+
+    # -- arguments ---------------------------------------------------------------------
+
+    def get_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """The last value of query or body argument ``name``; 400 when missing and no default."""
+        return self._get_argument(name, default, self.request.arguments, strip)
+
+    def get_arguments(self, name: str, strip: bool = True) -> list[str]:
+        return self._get_arguments(name, self.request.arguments, strip)
+
+    def get_query_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        return self._get_argument(name, default, self.request.query_arguments, strip)
+
+    def get_query_arguments(self, name: str, strip: bool = True) -> list[str]:
+        return self._get_arguments(name, self.request.query_arguments, strip)
+
+    def get_body_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        return self._get_argument(name, default, self.request.body_arguments, strip)
+
+    def get_body_arguments(self, name: str, strip: bool = True) -> list[str]:
+        return self._get_arguments(name, self.request.body_arguments, strip)
+
+    def _get_argument(
+        self, name: str, default: Any, source: dict[str, list[bytes]], strip: bool
+    ) -> Any:
+        values = self._get_arguments(name, source, strip)
+        if not values:
+            if default is _ARG_DEFAULT:
+                raise MissingArgumentError(name)
+            return default
+        return values[-1]
+
+    def _get_arguments(self, name: str, source: dict[str, list[bytes]], strip: bool) -> list[str]:
+        values = []
+        for raw in source.get(name, ()):
+            value = self.decode_argument(raw, name=name)
+            if isinstance(value, str):
+                value = _CONTROL_CHARS.sub(" ", value)
+                if strip:
+                    value = value.strip()
+            values.append(value)
+        return values
+
+    def decode_argument(self, value: bytes | str, name: str | None = None) -> Any:
+        """Decode an argument or path group from UTF-8; 400 names it when that fails."""
+        if isinstance(value, str):
+            return value
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            what = f"argument {name}" if name else "url path"
+            raise HTTPError(
+                400,
+                f"Invalid unicode in {what}: {value[:40]!r}",
+                reason=f"Invalid unicode in {what}",
+            ) from None
+
+    # -- cookies ---------------------------------------------------------------------
+
+    @property
+    def cookies(self) -> dict[str, Any]:
+        return self.request.cookies
+
+    def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        cookie = self.request.cookies.get(name)
+        return cookie.value if cookie is not None else default
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str | bytes,
+        domain: str | None = None,
+        expires: float | datetime.datetime | None = None,
+        path: str = "/",
+        expires_days: float | None = None,
+        max_age: int | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Add a ``Set-Cookie`` header; values that could inject attributes are refused."""
+        value = escape.to_unicode(value)
+        if not _COOKIE_NAME.match(name):
+            raise ValueError(f"invalid cookie name {name!r}")
+        if _UNSAFE_COOKIE_VALUE.search(value):
+            raise ValueError(f"invalid cookie value {value!r}: quote or encode it first")
+        parts = [f"{name}={value}"]
+        for attr, attr_value in (("Domain", domain), ("Path", path)):
+            if attr_value:
+                if _INVALID_HEADER_CHAR.search(attr_value) or ";" in attr_value:
+                    raise ValueError(f"invalid cookie {attr.lower()} {attr_value!r}")
+                parts.append(f"{attr}={attr_value}")
+        if expires_days is not None and not expires:
+            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires_days)
+        if expires:
+            parts.append(f"Expires={format_timestamp(expires)}")
+        if max_age is not None:
+            parts.append(f"Max-Age={int(max_age)}")
+        if secure or kwargs.pop("Secure", False):
+            parts.append("Secure")
+        if httponly or kwargs.pop("HttpOnly", False):
+            parts.append("HttpOnly")
+        if samesite:
+            if samesite.lower() not in ("strict", "lax", "none"):
+                raise ValueError(f"invalid SameSite value {samesite!r}")
+            parts.append(f"SameSite={samesite.capitalize()}")
+        if kwargs:
+            raise TypeError(f"unknown cookie attributes: {', '.join(sorted(kwargs))}")
+        if self._new_cookie is None:
+            self._new_cookie = []
+        self._new_cookie = [c for c in self._new_cookie if not c.startswith(name + "=")]
+        self._new_cookie.append("; ".join(parts))
+
+    def clear_cookie(
+        self, name: str, path: str = "/", domain: str | None = None, **kwargs: Any
+    ) -> None:
+        """Tell the browser to delete a cookie (same path and domain as when set)."""
+        expires = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=365)
+        self.set_cookie(name, "", path=path, domain=domain, expires=expires, max_age=0, **kwargs)
+
+    def clear_all_cookies(self, path: str = "/", domain: str | None = None) -> None:
+        for name in self.request.cookies:
+            if name and _COOKIE_NAME.match(name):
+                self.clear_cookie(name, path=path, domain=domain)
+
+    # -- output ------------------------------------------------------------------------
+
+    def write(self, chunk: str | bytes | dict[str, Any] | list[Any]) -> None:
+        """Buffer output: str (as UTF-8), bytes, or dict (list with ``serialize_lists``) as JSON."""
+        if self._finished:
+            raise RuntimeError("cannot write() after finish()")
+        if isinstance(chunk, bytes):
+            self._write_buffer.append(chunk)
+            return
+        if isinstance(chunk, str):
+            self._write_buffer.append(chunk.encode("utf-8"))
+            return
+        if isinstance(chunk, dict) or (
+            isinstance(chunk, list) and self.settings.get("serialize_lists")
+        ):
+            self._write_buffer.append(
+                json.dumps(chunk, separators=(",", ":")).replace("</", "<\\/").encode("utf-8")
+            )
+            if self._headers.get("Content-Type") == "text/html; charset=UTF-8":
+                self._headers["Content-Type"] = "application/json; charset=UTF-8"
+            return
+        message = f"write() only accepts bytes, str and dict, not {type(chunk).__name__}"
+        if isinstance(chunk, list):
+            message += " (set serialize_lists=True to send lists as JSON)"
+        raise TypeError(message)
+
+    def flush(self, include_footers: bool = False) -> defer.Deferred[None]:
+        """Send what is buffered now; the Deferred fires when the client can take more."""
+        self._send(finishing=False)
+        connection = self.request.connection
+        if connection is None:
+            return defer.succeed(None)
+        return connection.wait_for_drain()
+
+    def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> defer.Deferred[None]:
+        """End the response (writing ``chunk`` first), then run ``on_finish``."""
+        if self._finished:
+            raise RuntimeError("finish() called twice")
+        if chunk is not None:
+            self.write(chunk)
+        if not self._headers_written:
+            status = self._status_code
+            if (
+                status == 200
+                and "Etag" not in self._headers
+                and (self.request.method == "GET" or self.request.method == "HEAD")
+            ):
+                self.set_etag_header()
+                if self.check_etag_header():
+                    self._write_buffer = []
+                    self.set_status(304)
+                    status = 304
+            if status == 304 or status == 204 or status < 200:
+                if self._write_buffer and any(self._write_buffer):
+                    raise RuntimeError(f"a {status} response cannot have a body")
+                self._write_buffer = []
+                if status == 304:
+                    for name in (
+                        "Content-Type",
+                        "Content-Length",
+                        "Content-Encoding",
+                        "Content-Language",
+                        "Content-Md5",
+                        "Content-Range",
+                    ):
+                        self._headers.pop(name, None)
+        self._send(finishing=True)
+        self._finished = True
+        self._after_finish()
+        return defer.succeed(None)
+
+    def _send(self, finishing: bool) -> None:
+        chunk = b"".join(self._write_buffer) if self._write_buffer else b""
+        self._write_buffer = []
+        connection = self.request.connection
+        if connection is None or connection.closed:
+            self._headers_written = True
+            return
+        if not self._headers_written:
+            self._headers_written = True
+            status = self._status_code
+            headers = self._headers
+            for transform in self._transforms:
+                status, headers, chunk = transform.transform_first_chunk(
+                    status, headers, chunk, finishing
+                )
+            if self.no_keep_alive:
+                headers["Connection"] = "close"
+            extra = self._extra_headers
+            if self._new_cookie:
+                extra = list(extra or ())
+                extra.extend(("Set-Cookie", c) for c in self._new_cookie)
+            connection.send_response(
+                self.request, status, self._reason, headers, extra, chunk, finishing
+            )
+        else:
+            for transform in self._transforms:
+                chunk = transform.transform_chunk(chunk, finishing)
+            connection.send_body(self.request, chunk, finishing)
+
+    def _after_finish(self) -> None:
+        try:
+            self.on_finish()
+        except Exception:
+            log.failure("error in on_finish for {uri}", uri=self.request.uri)
+        self.application.log_request(self)
+        self._fire_finish_waiters()
+
+    def notifyFinish(self) -> defer.Deferred[None]:
+        """A Deferred that fires when the response ends or the client goes away."""
+        waiter: defer.Deferred[None] = defer.Deferred()
+        if self._finished or (
+            self.request.connection is not None and self.request.connection.closed
+        ):
+            waiter.callback(None)
+            return waiter
+        if self._finish_waiters is None:
+            self._finish_waiters = []
+        self._finish_waiters.append(waiter)
+        return waiter
+
+    def _fire_finish_waiters(self) -> None:
+        waiters, self._finish_waiters = self._finish_waiters, None
+        for waiter in waiters or ():
+            waiter.callback(None)
+
+    def redirect(self, url: str, permanent: bool = False, status: int | None = None) -> None:
+        """Redirect to ``url`` (302, or 301 when ``permanent``).
+
+        A URL starting with ``//`` or a backslash variant is taken as a local path:
+        browsers would read it as another host (an open redirect).
+        """
+        if self._headers_written:
+            raise RuntimeError("cannot redirect after headers have been written")
+        if status is None:
+            status = 301 if permanent else 302
+        elif not 300 <= status <= 399:
+            raise ValueError(f"redirect status must be 3xx, not {status}")
+        stripped = url.lstrip()
+        if stripped[:2] in ("//", "/\\", "\\\\", "\\/"):
+            url = "/" + stripped.lstrip("/\\")
+        self.set_status(status)
+        self.set_header("Location", urllib.parse.urljoin(self.request.uri, url))
+        self.finish()
+
+    # -- errors ----------------------------------------------------------------------
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        """Send an error page with ``status_code`` through :meth:`write_error`."""
+        if self._headers_written:
+            log.error("cannot send error response after headers were written")
+            if not self._finished:
+                connection = self.request.connection
+                if connection is not None and not connection.closed:
+                    connection.close()
+                self._finished = True
+                self._after_finish()
+            return
+        self.clear()
+        reason = kwargs.get("reason")
+        exc_info = kwargs.get("exc_info")
+        if reason is None and exc_info is not None and isinstance(exc_info[1], HTTPError):
+            reason = exc_info[1].reason
+        try:
+            self.set_status(status_code, reason=reason)
+        except ValueError:
+            self.set_status(status_code)
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))
+        if isinstance(exc_info and exc_info[1], HTTPAuthenticationRequired):
+            err = exc_info[1]
+            self.set_header("WWW-Authenticate", f'{err.auth_type} realm="{err.realm}"')
+        try:
+            self.write_error(status_code, **kwargs)
+        except Exception:
+            log.failure("error in write_error")
+        if not self._finished:
+            self._write_buffer = self._write_buffer if status_code not in (204, 304) else []
+            self.finish()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Write the error page; override for custom pages. ``exc_info`` may be in kwargs."""
+        exc_info = kwargs.get("exc_info")
+        if self.settings.get("serve_traceback") and exc_info:
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.finish(traceback_page(status_code, self._reason, exc_info))
+            return
+        code = status_code
+        message = escape.xhtml_escape(self._reason)
+        self.finish(f"<html><title>{code}: {message}</title><body>{code}: {message}</body></html>")
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Log an uncaught exception: HTTPErrors as a warning line, others with traceback."""
+        if isinstance(value, HTTPError):
+            if value.log_message:
+                log.warn(
+                    "{status} {summary}: {message}",
+                    status=value.status_code,
+                    summary=self._request_summary(),
+                    message=value.log_message % value.args,
+                )
+        else:
+            log.failure(
+                "Uncaught exception {summary}",
+                Failure(value, typ, tb),
+                summary=self._request_summary(),
+            )
+
+    def _request_summary(self) -> str:
+        r = self.request
+        return f"{r.method} {r.uri} ({r.remote_ip})"
+
+    def _handle_request_exception(self, e: BaseException, failure: Failure | None = None) -> None:
+        if isinstance(e, Finish):
+            if not self._finished:
+                self.finish(*e.args)
+            return
+        if failure is not None:
+            exc_info = (failure.type, failure.value, failure.getTracebackObject())
+        else:
+            exc_info = sys.exc_info()
+            if exc_info[1] is not e:
+                exc_info = (type(e), e, e.__traceback__)
+        if isinstance(e, HTTPInputError) and not isinstance(e, HTTPError):
+            log.warn("{summary}: {message}", summary=self._request_summary(), message=str(e))
+            if not self._finished:
+                self.send_error(e.status, reason=str(e))
+            return
+        self.log_exception(*exc_info)
+        if self._finished:
+            return
+        if isinstance(e, HTTPError):
+            self.send_error(e.status_code, exc_info=exc_info)
+        else:
+            self.send_error(500, exc_info=exc_info)
+
+    def _handle_failure(self, failure: Failure) -> None:
+        self._handle_request_exception(failure.value, failure)
+
+    # -- execution ---------------------------------------------------------------------
+
+    def _execute(self, transforms: list[Any], *args: str, **kwargs: str) -> None:
+        """Run the handler for its request (called by the Application)."""
+        self._transforms = transforms
+        try:
+            if self.request.method not in self.SUPPORTED_METHODS:
+                raise HTTPError(405)
+            if args:
+                self.path_args = [self.decode_argument(a) for a in args]
+            if kwargs:
+                self.path_kwargs = {k: self.decode_argument(v, name=k) for k, v in kwargs.items()}
+            self._check_xsrf()
+            cls = type(self)
+            if cls._current_user_is_async is None:
+                cls._current_user_is_async = _is_async_callable(cls.get_current_user)
+            if cls._current_user_is_async:
+                d = _as_deferred(self.get_current_user())
+                if d is not None:
+                    d.addCallback(self._set_user_then_prepare)
+                    d.addErrback(self._handle_failure)
+                    return
+                self._current_user = None
+            self._prepare_then_run()
+        except Exception as e:
+            self._handle_request_exception(e)
+
+    def _check_xsrf(self) -> None:
+        if (
+            self.request.method not in ("GET", "HEAD", "OPTIONS")
+            and not self.no_xsrf
+            and self.settings.get("xsrf_cookies")
+        ):
+            self.check_xsrf_cookie()
+
+    def check_xsrf_cookie(self) -> None:
+        """Verify the XSRF token (provided by the security layer when enabled)."""
+
+    def _set_user_then_prepare(self, user: Any) -> None:
+        self._current_user = user
+        self._prepare_then_run()
+
+    def _prepare_then_run(self) -> None:
+        d = _as_deferred(self.prepare())
+        if d is None:
+            self._run_method()
+        else:
+            d.addCallback(lambda _: self._run_method())
+            d.addErrback(self._handle_failure)
+
+    def _run_method(self) -> None:
+        if self._finished:
+            return
+        method = getattr(self, self.request.method.lower())
+        d = _as_deferred(method(*self.path_args, **self.path_kwargs))
+        if d is None:
+            if self._auto_finish and not self._finished:
+                self.finish()
+        else:
+            d.addCallback(self._method_done)
+            d.addErrback(self._handle_failure)
+
+    def _method_done(self, _: Any) -> None:
+        if self._auto_finish and not self._finished:
+            self.finish()
+
+    # -- etags -------------------------------------------------------------------------
+
+    def compute_etag(self) -> str | None:
+        """The ETag for the buffered body (SHA-1); return None to disable ETags."""
+        hasher = hashlib.sha1()
+        for part in self._write_buffer:
+            hasher.update(part)
+        return f'"{hasher.hexdigest()}"'
+
+    def set_etag_header(self) -> None:
+        etag = self.compute_etag()
+        if etag is not None:
+            self._headers["Etag"] = etag
+
+    def check_etag_header(self) -> bool:
+        """True when the request's If-None-Match matches the response ETag."""
+        etag = self._headers.get("Etag")
+        inm = self.request.headers.get("If-None-Match")
+        if not etag or not inm:
+            return False
+        if inm.strip() == "*":
+            return True
+        strip_weak = etag[2:] if etag.startswith("W/") else etag
+        for candidate in inm.split(","):
+            candidate = candidate.strip()
+            if candidate.startswith("W/"):
+                candidate = candidate[2:]
+            if candidate == strip_weak:
+                return True
+        return False
+
+    # -- users and settings -------------------------------------------------------------
+
+    @property
+    def current_user(self) -> Any:
+        """The user from :meth:`get_current_user`, computed once per request."""
+        if not hasattr(self, "_current_user"):
+            self._current_user = self.get_current_user()
+        return self._current_user
+
+    @current_user.setter
+    def current_user(self, value: Any) -> None:
+        self._current_user = value
+
+    def get_current_user(self) -> Any:
+        """Override to identify the user; may be ``async`` (awaited before ``prepare``)."""
+        return None
+
+    def get_login_url(self) -> str:
+        self.require_setting("login_url", "@cyclone.web.authenticated")
+        return self.settings["login_url"]
+
+    def require_setting(self, name: str, feature: str = "this feature") -> None:
+        """Raise if the Application has no ``name`` setting."""
+        if not self.settings.get(name):
+            raise Exception(
+                f"You must define the '{name}' setting in your application to use {feature}"
+            )
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        return self.application.reverse_url(name, *args)

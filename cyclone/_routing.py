@@ -1,0 +1,143 @@
+"""URL routing: compiled patterns, virtual hosts and reverse URLs.
+
+Strategy: every pattern is compiled once, anchored at the end, and matched
+against the raw (still percent-encoded) path; captured groups are unquoted
+after the match, so an encoded ``/`` can never change which route matches.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+from cyclone._util import import_object
+from cyclone.escape import url_escape, utf8
+
+
+class URLSpec:
+    """Maps a path pattern to a handler class and its ``initialize`` keyword arguments."""
+
+    __slots__ = ("_group_count", "_path", "handler_class", "kwargs", "name", "regex")
+
+    def __init__(
+        self,
+        pattern: str | re.Pattern[str],
+        handler: Any,
+        kwargs: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(pattern, str):
+            if not pattern.endswith("$"):
+                pattern += "$"
+            self.regex = re.compile(pattern)
+        else:
+            self.regex = pattern
+        if isinstance(handler, str):
+            handler = import_object(handler)
+        self.handler_class = handler
+        self.kwargs = kwargs or {}
+        self.name = name
+        self._group_count = self.regex.groups
+        self._path = self._reverse_template()
+
+    def _reverse_template(self) -> tuple[str, int] | tuple[None, None]:
+        """Turn ``/user/([0-9]+)`` into ``("/user/%s", 1)`` when the pattern allows it."""
+        pattern = self.regex.pattern
+        if pattern.startswith("^"):
+            pattern = pattern[1:]
+        if pattern.endswith("$"):
+            pattern = pattern[:-1]
+        if self.regex.groups != pattern.count("("):
+            return None, None  # nested or non-capturing groups: cannot be reversed
+        pieces: list[str] = []
+        for fragment in pattern.split("("):
+            if ")" in fragment:
+                paren = fragment.index(")")
+                if paren >= 0:
+                    pieces.append("%s" + _unescape_literal(fragment[paren + 1 :]))
+            else:
+                try:
+                    pieces.append(_unescape_literal(fragment))
+                except ValueError:
+                    return None, None
+        return "".join(pieces), self.regex.groups
+
+    def reverse(self, *args: Any) -> str:
+        path, count = self._path
+        if path is None:
+            raise ValueError(f"cannot reverse the pattern {self.regex.pattern!r}")
+        if len(args) != count:
+            raise ValueError(f"{self.name or self.regex.pattern!r} needs {count} arguments")
+        if not args:
+            return path
+        converted = []
+        for a in args:
+            if not isinstance(a, (str, bytes)):
+                a = str(a)
+            converted.append(url_escape(utf8(a), plus=False))
+        return path % tuple(converted)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.regex.pattern!r}, {self.handler_class.__name__}, "
+            f"kwargs={self.kwargs!r}, name={self.name!r})"
+        )
+
+
+url = URLSpec
+
+
+def _unescape_literal(fragment: str) -> str:
+    """Undo regex escapes in a literal fragment; fail on real regex syntax."""
+    out: list[str] = []
+    chars = iter(fragment)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            if nxt.isalnum():
+                raise ValueError("not a literal")
+            out.append(nxt)
+        elif ch in "^$.*+?{}[]|":
+            raise ValueError("not a literal")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def unquote_path_arg(value: str | None) -> str | None:
+    """Percent-decode a captured path group into str (UTF-8, invalid bytes replaced)."""
+    if value is None:
+        return None
+    if "%" not in value:
+        return value
+    return urllib.parse.unquote(value, errors="replace")
+
+
+class HostRules:
+    """Virtual hosts: an ordered list of ``(host regex, [URLSpec, ...])``."""
+
+    __slots__ = ("rules",)
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[re.Pattern[str], list[URLSpec]]] = []
+
+    def add(self, host_pattern: str, specs: list[URLSpec]) -> None:
+        if not host_pattern.endswith("$"):
+            host_pattern += "$"
+        regex = re.compile(host_pattern)
+        # A catch-all host keeps last place so later virtual hosts still match.
+        if self.rules and self.rules[-1][0].pattern == ".*$":
+            self.rules.insert(-1, (regex, specs))
+        else:
+            self.rules.append((regex, specs))
+
+    def for_host(self, host_name: str, default_host: str | None) -> list[URLSpec] | None:
+        for regex, specs in self.rules:
+            if regex.match(host_name):
+                return specs
+        if default_host is not None:
+            for regex, specs in self.rules:
+                if regex.match(default_host):
+                    return specs
+        return None

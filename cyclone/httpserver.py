@@ -1,0 +1,760 @@
+"""The HTTP/1.1 server: a Twisted protocol around the llhttp parser.
+
+Strategy: httptools (llhttp, strict mode) parses; this module adds what a server
+must decide on top of a parser: which requests are acceptable (Host, framing,
+transfer codings, versions), limits and timeouts, pipelining in order, and the
+framing of each response (Content-Length, chunked, or close). Requests are
+handed, complete, to a ``request_callback`` one at a time per connection; the
+callback answers through :meth:`HTTPConnection.send_response` and
+:meth:`HTTPConnection.send_body`. Nothing here knows about handlers.
+
+Timeouts cost no timer per request: each connection records a deadline and one
+sweeper per server checks the deadlines a few times a second.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import httptools
+from twisted.internet import defer, reactor
+from twisted.internet.interfaces import IPushProducer, ISSLTransport
+from twisted.internet.protocol import Protocol, ServerFactory
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from cyclone._request import HTTPRequest
+from cyclone.httputil import (
+    HTTPHeaders,
+    HTTPLimits,
+    SpooledBuffer,
+    is_valid_ip,
+    responses,
+)
+
+__all__ = ["HTTPConnection", "HTTPOutputError", "HTTPRequest", "HTTPServer"]
+
+log = Logger(namespace="cyclone.httpserver")
+
+_FEED_SLICE = 4096
+_CLOSE_GRACE = 10.0
+
+_IDLE, _HEADERS, _BODY, _WAITING, _CLOSING = range(5)
+
+_status_lines: dict[tuple[int, str], bytes] = {}
+
+
+def _status_line(code: int, reason: str) -> bytes:
+    # Responses always carry our highest version, also to HTTP/1.0 clients (RFC 9110 2.5).
+    key = (code, reason)
+    line = _status_lines.get(key)
+    if line is None:
+        line = f"HTTP/1.1 {code} {reason}\r\n".encode("latin-1")
+        if len(_status_lines) < 1024:
+            _status_lines[key] = line
+    return line
+
+
+class HTTPOutputError(Exception):
+    """A response that breaks HTTP framing (e.g. more bytes than Content-Length)."""
+
+
+class _WireError:
+    """A request the server refuses before any handler sees it."""
+
+    __slots__ = ("extra_headers", "message", "status")
+
+    def __init__(
+        self, status: int, message: str, extra_headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.extra_headers = extra_headers
+
+
+def _is_valid_host(value: str) -> bool:
+    for ch in value:
+        if not (ch.isalnum() or ch in "-._~!$&'()*+,;=:%[]") or ord(ch) > 127:
+            return False
+    return True
+
+
+@implementer(IPushProducer)
+class HTTPConnection(Protocol):
+    """One client connection: parses requests and writes their responses in order."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.limits: HTTPLimits = server.limits
+        self.parser = httptools.HttpRequestParser(self)
+        self._queue: deque[HTTPRequest | _WireError] = deque()
+        self._active: HTTPRequest | None = None
+        self._processing = False
+        self._pending = b""
+        self._reading_paused = False
+        self._write_paused = False
+        self._drain_waiters: list[defer.Deferred[None]] = []
+        self._broken = False
+        self._closing = False
+        self._closed = False
+        self._upgraded = False
+        self._detached = False
+        self.upgrade_buffer = b""
+        self._feeding = False
+        self._phase = _IDLE
+        self.deadline: float | None = None
+        self.remote_ip = "127.0.0.1"
+        self.protocol = "http"
+        self._close_callback: Callable[[], None] | None = None
+        self._reset_message()
+
+    # -- connection life -------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        transport = self.transport
+        peer = transport.getPeer()
+        host = getattr(peer, "host", None)
+        if host:
+            self.remote_ip = host
+        if ISSLTransport.providedBy(transport):
+            self.protocol = "https"
+        transport.registerProducer(self, True)
+        self.server._connection_made(self)
+        self._set_deadline(_IDLE, self.limits.idle_connection_timeout)
+
+    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+        self._closed = True
+        self.deadline = None
+        self._queue.clear()
+        callback, self._close_callback = self._close_callback, None
+        self._active = None
+        if self._body_buffer is not None:
+            self._body_buffer.close()
+            self._body_buffer = None
+        for waiter in self._drain_waiters:
+            waiter.callback(None)
+        self._drain_waiters = []
+        self.server._connection_lost(self)
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                log.failure("error in connection close callback")
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` if the client goes away before the active response ends."""
+        self._close_callback = callback
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close after what was written is sent; abort if the peer does not read it."""
+        if self._closed or self._phase == _CLOSING:
+            return
+        self._phase = _CLOSING
+        self.deadline = reactor.seconds() + _CLOSE_GRACE
+        self.transport.loseConnection()
+
+    def close_when_idle(self) -> None:
+        """Finish the requests already received, then close (graceful shutdown)."""
+        self._closing = True
+        self._pause_reading()
+        if self._active is None and not self._queue:
+            self.close()
+
+    # -- IPushProducer: the transport tells us when its write buffer is full --------
+
+    def pauseProducing(self) -> None:
+        self._write_paused = True
+
+    def resumeProducing(self) -> None:
+        self._write_paused = False
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+        if self._active is None and self._queue:
+            self._process_queue()
+
+    def stopProducing(self) -> None:
+        pass
+
+    def wait_for_drain(self) -> defer.Deferred[None]:
+        """A Deferred that fires when the client has read enough of what was written."""
+        if not self._write_paused or self._closed:
+            return defer.succeed(None)
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._drain_waiters.append(waiter)
+        return waiter
+
+    # -- reading ----------------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._upgraded:
+            # Bytes after an upgrade request belong to the new protocol: keep them
+            # for whoever takes the transport over (see detach).
+            self.upgrade_buffer += data
+            if len(self.upgrade_buffer) > self.limits.max_header_size:
+                self._pause_reading()
+            return
+        if self._broken:
+            return
+        if self._pending or len(self._queue) >= self.limits.max_pipelined_requests:
+            self._pending += data
+            self._pause_reading()
+            return
+        if len(data) <= _FEED_SLICE:
+            self._feed(data)
+            return
+        for start in range(0, len(data), _FEED_SLICE):
+            if self._broken or self._upgraded:
+                return
+            if len(self._queue) >= self.limits.max_pipelined_requests:
+                self._pending = data[start:]
+                self._pause_reading()
+                return
+            self._feed(data[start : start + _FEED_SLICE])
+
+    def _feed(self, data: bytes) -> None:
+        if self._phase == _HEADERS:
+            self._raw_header_bytes += len(data)
+        self._feeding = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as e:
+            # llhttp stops at the end of a request that asks for another protocol.
+            offset = e.args[0] if e.args else len(data)
+            self._upgraded = True
+            self.upgrade_buffer = data[offset:]
+            self._process_queue()
+            return
+        except httptools.HttpParserCallbackError as e:
+            cause = e.__context__
+            if isinstance(cause, _Reject):
+                self._reject(cause.error)
+            else:
+                log.failure("error in HTTP parser callback", Failure(cause or e))
+                self._reject(_WireError(500, "Internal Server Error"))
+            return
+        except httptools.HttpParserInvalidMethodError:
+            self._reject(
+                _WireError(
+                    405,
+                    "Method not allowed",
+                    (("Allow", "GET, HEAD, POST, DELETE, PATCH, PUT, OPTIONS"),),
+                )
+            )
+            return
+        except httptools.HttpParserError as e:
+            self._reject(_WireError(400, f"Bad Request: {e}"))
+            return
+        finally:
+            self._feeding = False
+        if self._phase == _HEADERS and self._raw_header_bytes > self.limits.max_header_size:
+            self._reject(_WireError(431, "Request header fields too large"))
+
+    def _reject(self, error: _WireError) -> None:
+        self._broken = True
+        self._pause_reading()
+        self._queue.append(error)
+        self._process_queue()
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and not self._closed:
+            self._reading_paused = True
+            self.transport.pauseProducing()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and not self._closed and not self._broken:
+            self._reading_paused = False
+            self.transport.resumeProducing()
+
+    # -- llhttp callbacks ---------------------------------------------------------------
+
+    def _reset_message(self) -> None:
+        self._url = b""
+        self._headers = HTTPHeaders()
+        self._header_count = 0
+        self._header_bytes = 0
+        self._raw_header_bytes = 0
+        self._body_buffer: SpooledBuffer | None = None
+        self._body_size = 0
+        self._headers_done = False
+        self._hosts = 0
+        self._expect_continue = False
+
+    def on_message_begin(self) -> None:
+        self._raw_header_bytes = 0
+        self._set_deadline(_HEADERS, self.limits.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._header_bytes += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_count > self.limits.max_headers:
+            raise _Reject(431, f"more than {self.limits.max_headers} header fields")
+        if self._headers_done:
+            return  # trailer fields are accepted and ignored
+        sname = name.decode("latin-1")
+        if len(sname) == 4 and sname.lower() == "host":
+            self._hosts += 1
+        self._headers.add(sname, value.decode("latin-1"))
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        limits = self.limits
+        if self._header_bytes > limits.max_header_size:
+            raise _Reject(431, "Request header fields too large")
+        parser = self.parser
+        version = parser.get_http_version()
+        if version != "1.1" and version != "1.0":
+            raise _Reject(505, f"HTTP version {version} is not supported")
+        headers = self._headers
+        if self._hosts > 1:
+            raise _Reject(400, "Bad Request: more than one Host header")
+        if self._hosts == 0 and version == "1.1":
+            raise _Reject(400, "Bad Request: missing Host header")
+        if self._hosts and not _is_valid_host(headers["Host"]):
+            raise _Reject(400, "Bad Request: invalid Host header")
+        te = headers.get("Transfer-Encoding")
+        if te is not None:
+            if version == "1.0":
+                raise _Reject(400, "Bad Request: Transfer-Encoding in an HTTP/1.0 request")
+            if te.strip().lower() != "chunked":
+                raise _Reject(400, f"Bad Request: unsupported Transfer-Encoding {te!r}")
+        else:
+            length = headers.get("Content-Length")
+            if length is not None and int(length) > limits.max_body_size:
+                raise _Reject(413, f"Request body larger than {limits.max_body_size} bytes")
+        expect = headers.get("Expect")
+        if expect is not None:
+            if expect.strip().lower() != "100-continue" or version != "1.1":
+                raise _Reject(417, f"Expectation {expect!r} not supported")
+            self._expect_continue = True
+            self._maybe_send_continue()
+        self._set_deadline(_BODY, limits.body_timeout)
+
+    def on_body(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size > self.limits.max_body_size:
+            raise _Reject(413, f"Request body larger than {self.limits.max_body_size} bytes")
+        if self._body_buffer is None:
+            self._body_buffer = SpooledBuffer(self.limits.body_spill_threshold)
+        self._body_buffer.write(chunk)
+
+    def on_message_complete(self) -> None:
+        parser = self.parser
+        headers = self._headers
+        remote_ip = self.remote_ip
+        protocol = self.protocol
+        if self.server.xheaders:
+            remote_ip, protocol = _apply_xheaders(headers, remote_ip, protocol)
+        try:
+            uri = self._url.decode("ascii")
+        except UnicodeDecodeError:
+            raise _Reject(400, "Bad Request: non-ASCII request target") from None
+        host = None
+        if uri[:1] != "/" and uri != "*":
+            uri, host = _absolute_form(uri)
+        body: bytes | SpooledBuffer | None = self._body_buffer
+        request = HTTPRequest(
+            parser.get_method().decode("ascii"),
+            uri,
+            "HTTP/1.1" if parser.get_http_version() == "1.1" else "HTTP/1.0",
+            headers,
+            body,
+            remote_ip,
+            protocol,
+            host,
+            None,
+            self,
+        )
+        request._keep_alive = parser.should_keep_alive()  # type: ignore[attr-defined]
+        upgrade = parser.should_upgrade()
+        self._reset_message()
+        self._queue.append(request)
+        self._set_deadline(_WAITING, None)
+        if not upgrade:  # an upgrade is dispatched once llhttp says where its bytes start
+            self._process_queue()
+
+    # -- dispatching ----------------------------------------------------------------
+
+    def _process_queue(self) -> None:
+        if self._processing:
+            return
+        self._processing = True
+        try:
+            while (
+                self._active is None and self._queue and not self._closed and not self._write_paused
+            ):
+                item = self._queue.popleft()
+                if isinstance(item, _WireError):
+                    self._write_error(item)
+                    return
+                self._active = item
+                try:
+                    self.server.request_callback(item)
+                except Exception:
+                    log.failure("unhandled error serving {uri}", uri=item.uri)
+                    if self._active is item:
+                        self._abort_active()
+        finally:
+            self._processing = False
+        if self._active is None and not self._closed and not self._detached:
+            self._after_idle()
+
+    def _after_idle(self) -> None:
+        """Nothing is being answered: read more, send a pending 100, or close."""
+        if self._closing and not self._queue:
+            self.close()
+            return
+        if self._upgraded:
+            self.close()
+            return
+        if len(self._queue) < self.limits.max_pipelined_requests:
+            if self._pending and not self._feeding:
+                data, self._pending = self._pending, b""
+                self.dataReceived(data)
+                if self._closed or self._active is not None:
+                    return
+            self._resume_reading()
+        self._maybe_send_continue()
+        if self._phase == _WAITING and not self._queue:
+            self._set_deadline(_IDLE, self.limits.idle_connection_timeout)
+
+    def _maybe_send_continue(self) -> None:
+        if self._expect_continue and self._active is None and not self._queue:
+            self._expect_continue = False
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _write_error(self, error: _WireError) -> None:
+        body = f"{error.status} {error.message}\n".encode("utf-8", "replace")
+        reason = responses.get(error.status, "Error")
+        head = [f"HTTP/1.1 {error.status} {reason}\r\n"]
+        head.extend(f"{k}: {v}\r\n" for k, v in error.extra_headers)
+        head.append(
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.transport.write("".join(head).encode("latin-1") + body)
+        self.close()
+
+    def _abort_active(self) -> None:
+        self._active = None
+        self._close_callback = None
+        self.transport.abortConnection()
+
+    # -- writing (called by the request callback) ---------------------------------------
+
+    def send_response(
+        self,
+        request: HTTPRequest,
+        code: int,
+        reason: str,
+        headers: dict[str, str],
+        extra_headers: list[tuple[str, str]] | None,
+        body: bytes,
+        finished: bool,
+    ) -> None:
+        """Write the status line, ``headers`` and the first ``body`` bytes.
+
+        With ``finished`` the response is complete (Content-Length is added when
+        absent); otherwise it continues with :meth:`send_body`, chunked for
+        HTTP/1.1 clients and delimited by closing the connection for HTTP/1.0.
+        Header names must be in ``Http-Header-Case``.
+        """
+        if request is not self._active:
+            raise HTTPOutputError("response for a request that is not being answered")
+        http11 = request.version == "HTTP/1.1"
+        keep_alive: bool = request._keep_alive  # type: ignore[attr-defined]
+        if (self._closing and not self._queue) or self._upgraded:
+            keep_alive = False
+        connection_header = headers.get("Connection")
+        if connection_header is not None and connection_header.lower() == "close":
+            keep_alive = False
+        body_allowed = code >= 200 and code != 204 and code != 304
+        if request.method == "HEAD" or not body_allowed:
+            body = b""
+            if code < 200 or code == 204:
+                headers.pop("Content-Length", None)
+                headers.pop("Transfer-Encoding", None)
+        chunked = False
+        if finished:
+            if body_allowed and "Content-Length" not in headers:
+                headers.pop("Transfer-Encoding", None)
+                headers["Content-Length"] = str(len(body))
+        elif body_allowed and request.method != "HEAD" and "Content-Length" not in headers:
+            if http11:
+                chunked = True
+                headers["Transfer-Encoding"] = "chunked"
+            else:
+                keep_alive = False
+        if keep_alive:
+            if not http11:
+                headers["Connection"] = "keep-alive"
+        else:
+            headers["Connection"] = "close"
+        request._chunked = chunked  # type: ignore[attr-defined]
+        request._response_keep_alive = keep_alive  # type: ignore[attr-defined]
+        length = headers.get("Content-Length")
+        request._expected_length = (  # type: ignore[attr-defined]
+            int(length)
+            if length is not None and body_allowed and request.method != "HEAD"
+            else None
+        )
+        request._sent = 0  # type: ignore[attr-defined]
+        if extra_headers:
+            lines = [f"{k}: {v}\r\n" for k, v in headers.items()]
+            lines.extend(f"{k}: {v}\r\n" for k, v in extra_headers)
+            text = "".join(lines)
+        else:
+            text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
+        try:
+            head = text.encode("latin-1")
+        except UnicodeEncodeError:
+            head = text.encode("utf-8")
+        status = _status_line(code, reason)
+        if chunked and body:
+            payload = b"%s%s\r\n%x\r\n%s\r\n" % (status, head, len(body), body)
+        elif body and len(body) < 65536:
+            payload = b"%s%s\r\n%s" % (status, head, body)
+        else:
+            self.transport.write(b"%s%s\r\n" % (status, head))
+            payload = body
+        self._count_sent(request, len(body))
+        if payload:
+            self.transport.write(payload)
+        if finished:
+            self._response_done(request)
+
+    def send_body(self, request: HTTPRequest, chunk: bytes, finished: bool) -> None:
+        """Write more of the response body; ``finished`` ends the response."""
+        if request is not self._active:
+            raise HTTPOutputError("response for a request that is not being answered")
+        if request.method == "HEAD":
+            chunk = b""
+        if chunk:
+            self._count_sent(request, len(chunk))
+            if request._chunked:  # type: ignore[attr-defined]
+                self.transport.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            else:
+                self.transport.write(chunk)
+        if finished:
+            if request._chunked:  # type: ignore[attr-defined]
+                self.transport.write(b"0\r\n\r\n")
+            self._response_done(request)
+
+    def _count_sent(self, request: HTTPRequest, n: int) -> None:
+        expected = request._expected_length  # type: ignore[attr-defined]
+        request._sent += n  # type: ignore[attr-defined]
+        if expected is not None and request._sent > expected:  # type: ignore[attr-defined]
+            self._abort_active()
+            raise HTTPOutputError(
+                f"tried to write more data than Content-Length ({expected} bytes)"
+            )
+
+    def _response_done(self, request: HTTPRequest) -> None:
+        expected = request._expected_length  # type: ignore[attr-defined]
+        request._finish_time = reactor.seconds()
+        self._close_callback = None
+        self._active = None
+        if expected is not None and request._sent != expected:  # type: ignore[attr-defined]
+            log.warn(
+                "response for {uri} ended after {sent} of {expected} bytes; closing",
+                uri=request.uri,
+                sent=request._sent,  # type: ignore[attr-defined]
+                expected=expected,
+            )
+            self.close()
+            return
+        if not request._response_keep_alive or self._upgraded:  # type: ignore[attr-defined]
+            self.close()
+            return
+        if not self._processing:
+            self._process_queue()
+
+    # -- protocol upgrades -------------------------------------------------------------
+
+    def detach(self) -> tuple[Any, bytes]:
+        """Hand the transport over (e.g. to a WebSocket protocol) with unread bytes.
+
+        Only valid while answering a request that asked for an upgrade; the
+        connection stops parsing and framing responses.
+        """
+        self._upgraded = True
+        self._detached = True
+        self._active = None
+        self._close_callback = None
+        self.deadline = None
+        self.server._connection_lost(self)
+        transport = self.transport
+        transport.unregisterProducer()
+        data = self.upgrade_buffer + self._pending
+        self.upgrade_buffer = self._pending = b""
+        return transport, data
+
+    # -- timeouts ----------------------------------------------------------------------
+
+    def _set_deadline(self, phase: int, timeout: float | None) -> None:
+        self._phase = phase
+        self.deadline = None if timeout is None else reactor.seconds() + timeout
+
+    def timed_out(self) -> None:
+        """Called by the server's sweeper when :attr:`deadline` passes."""
+        phase = self._phase
+        self.deadline = None
+        if phase == _CLOSING:
+            self.transport.abortConnection()
+        elif phase == _IDLE:
+            self.close()
+        elif phase in (_HEADERS, _BODY):
+            self._reject(_WireError(408, "Request Timeout"))
+
+
+class _Reject(Exception):
+    """Raised inside llhttp callbacks to refuse the request being parsed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.error = _WireError(status, message)
+
+
+def _apply_xheaders(headers: HTTPHeaders, remote_ip: str, protocol: str) -> tuple[str, str]:
+    forwarded = headers.get("X-Forwarded-For")
+    ip = headers.get("X-Real-Ip") or (forwarded.split(",")[-1].strip() if forwarded else None)
+    if ip and is_valid_ip(ip):
+        remote_ip = ip
+    proto = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
+    if proto:
+        proto = proto.split(",")[-1].strip().lower()
+        if proto in ("http", "https"):
+            protocol = proto
+    return remote_ip, protocol
+
+
+def _absolute_form(uri: str) -> tuple[str, str]:
+    """``http://host/path?q`` → (``/path?q``, ``host``), as RFC 9112 asks servers to accept."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise _Reject(400, f"Bad Request: invalid request target {uri[:100]!r}")
+    host, slash, path = rest.partition("/")
+    if not host or not _is_valid_host(host):
+        raise _Reject(400, "Bad Request: invalid host in request target")
+    return "/" + path if slash else "/", host
+
+
+class HTTPServer(ServerFactory):
+    """A Twisted server factory that hands each complete request to ``request_callback``.
+
+    ``cyclone.web.Application`` is an ``HTTPServer`` whose callback routes to
+    handlers; any callable taking an :class:`HTTPRequest` works too. Limits come
+    from :class:`~cyclone.httputil.HTTPLimits` (or the keyword arguments of the
+    same names).
+    """
+
+    protocol = HTTPConnection  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        request_callback: Callable[[HTTPRequest], Any] | None = None,
+        xheaders: bool = False,
+        limits: HTTPLimits | None = None,
+        **limit_settings: Any,
+    ) -> None:
+        if request_callback is not None:
+            self.request_callback = request_callback  # type: ignore[method-assign]
+        self.xheaders = xheaders
+        self.limits = limits or HTTPLimits.from_settings(limit_settings)
+        self.connections: set[HTTPConnection] = set()
+        self._sweeper: LoopingCall | None = None
+        self._stopping = False
+        self._drained: list[defer.Deferred[None]] = []
+        self._shutdown_trigger: Any = None
+
+    def request_callback(self, request: HTTPRequest) -> None:
+        raise NotImplementedError
+
+    def buildProtocol(self, addr: Any) -> HTTPConnection:
+        conn = self.protocol(self)
+        conn.factory = self
+        return conn
+
+    def _connection_made(self, conn: HTTPConnection) -> None:
+        self.connections.add(conn)
+        if self._stopping:
+            conn.close_when_idle()
+        if self._sweeper is None:
+            self._sweeper = LoopingCall(self._sweep)
+            self._sweeper.start(self._sweep_interval(), now=False)
+
+    def _connection_lost(self, conn: HTTPConnection) -> None:
+        self.connections.discard(conn)
+        if not self.connections:
+            if self._sweeper is not None and self._sweeper.running:
+                self._sweeper.stop()
+            self._sweeper = None
+            waiters, self._drained = self._drained, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    def _sweep_interval(self) -> float:
+        limits = self.limits
+        timeouts = [
+            t
+            for t in (limits.idle_connection_timeout, limits.header_timeout, limits.body_timeout)
+            if t
+        ]
+        return min(1.0, max(0.05, min(timeouts, default=4.0) / 4))
+
+    def _sweep(self) -> None:
+        now = reactor.seconds()
+        for conn in list(self.connections):
+            deadline = conn.deadline
+            if deadline is not None and deadline <= now:
+                conn.timed_out()
+
+    # -- graceful shutdown -------------------------------------------------------------
+
+    def startFactory(self) -> None:
+        self._stopping = False
+        if self._shutdown_trigger is None:
+            self._shutdown_trigger = reactor.addSystemEventTrigger(
+                "before", "shutdown", self._drain_at_shutdown
+            )
+
+    def stopFactory(self) -> None:
+        """The last listening port closed: close idle connections, finish the rest."""
+        self._stopping = True
+        for conn in list(self.connections):
+            conn.close_when_idle()
+
+    def drained(self, timeout: float | None = None) -> defer.Deferred[None]:
+        """A Deferred that fires once every connection has closed.
+
+        With ``timeout``, connections still open then are aborted.
+        """
+        if not self.connections:
+            return defer.succeed(None)
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._drained.append(waiter)
+        if timeout is not None:
+            call = reactor.callLater(timeout, self._abort_all)
+            waiter.addBoth(lambda r: (call.active() and call.cancel(), r)[1])
+        return waiter
+
+    def _abort_all(self) -> None:
+        for conn in list(self.connections):
+            conn.transport.abortConnection()
+
+    def _drain_at_shutdown(self) -> defer.Deferred[None]:
+        self._shutdown_trigger = None
+        self.stopFactory()
+        return self.drained(timeout=getattr(self, "shutdown_timeout", 10.0))
