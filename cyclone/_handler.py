@@ -245,9 +245,13 @@ class RequestHandler:
             values.append(value)
         return values
 
-    def decode_argument(self, value: bytes | str, name: str | None = None) -> Any:
-        """Decode an argument or path group from UTF-8; 400 names it when that fails."""
-        if isinstance(value, str):
+    def decode_argument(self, value: bytes | str | None, name: str | None = None) -> Any:
+        """Decode an argument or path group from UTF-8; 400 names it when that fails.
+
+        Override to accept another encoding. Path groups without percent escapes
+        arrive already as str, and groups that did not match as None.
+        """
+        if value is None or isinstance(value, str):
             return value
         try:
             return value.decode("utf-8")

@@ -41,42 +41,44 @@ class URLSpec:
         self._group_count = self.regex.groups
         self._path = self._reverse_template()
 
-    def _reverse_template(self) -> tuple[str, int] | tuple[None, None]:
-        """Turn ``/user/([0-9]+)`` into ``("/user/%s", 1)`` when the pattern allows it."""
+    def _reverse_template(self) -> tuple[list[str], int] | tuple[None, None]:
+        """Turn ``/user/([0-9]+)/x`` into ``(["/user/", "/x"], 1)`` when the pattern allows it.
+
+        The literal pieces sit between the groups; None when the pattern has
+        nested or non-capturing groups or regex syntax outside its groups.
+        """
         pattern = self.regex.pattern
         if pattern.startswith("^"):
             pattern = pattern[1:]
         if pattern.endswith("$"):
             pattern = pattern[:-1]
         if self.regex.groups != pattern.count("("):
-            return None, None  # nested or non-capturing groups: cannot be reversed
-        pieces: list[str] = []
-        for fragment in pattern.split("("):
-            if ")" in fragment:
-                paren = fragment.index(")")
-                if paren >= 0:
-                    pieces.append("%s" + _unescape_literal(fragment[paren + 1 :]))
-            else:
-                try:
-                    pieces.append(_unescape_literal(fragment))
-                except ValueError:
+            return None, None
+        fragments = pattern.split("(")
+        try:
+            pieces = [_unescape_literal(fragments[0])]
+            for fragment in fragments[1:]:
+                if ")" not in fragment:
                     return None, None
-        return "".join(pieces), self.regex.groups
+                pieces.append(_unescape_literal(fragment[fragment.index(")") + 1 :]))
+        except ValueError:
+            return None, None
+        return pieces, self.regex.groups
 
     def reverse(self, *args: Any) -> str:
-        path, count = self._path
-        if path is None:
+        """The path for ``args`` (one per group), each percent-encoded."""
+        pieces, count = self._path
+        if pieces is None:
             raise ValueError(f"cannot reverse the pattern {self.regex.pattern!r}")
         if len(args) != count:
             raise ValueError(f"{self.name or self.regex.pattern!r} needs {count} arguments")
-        if not args:
-            return path
-        converted = []
-        for a in args:
-            if not isinstance(a, (str, bytes)):
-                a = str(a)
-            converted.append(url_escape(utf8(a), plus=False))
-        return path % tuple(converted)
+        out = [pieces[0]]
+        for arg, literal in zip(args, pieces[1:], strict=True):
+            if not isinstance(arg, (str, bytes)):
+                arg = str(arg)
+            out.append(url_escape(utf8(arg), plus=False))
+            out.append(literal)
+        return "".join(out)
 
     def __repr__(self) -> str:
         return (
@@ -105,13 +107,14 @@ def _unescape_literal(fragment: str) -> str:
     return "".join(out)
 
 
-def unquote_path_arg(value: str | None) -> str | None:
-    """Percent-decode a captured path group into str (UTF-8, invalid bytes replaced)."""
-    if value is None:
-        return None
-    if "%" not in value:
+def unquote_path_arg(value: str | None) -> str | bytes | None:
+    """Percent-decode a captured path group: bytes when it had escapes, else the str itself.
+
+    The handler's ``decode_argument`` turns the bytes into str (400 on invalid UTF-8).
+    """
+    if value is None or "%" not in value:
         return value
-    return urllib.parse.unquote(value, errors="replace")
+    return urllib.parse.unquote_to_bytes(value)
 
 
 class HostRules:
