@@ -1,0 +1,81 @@
+"""The ``cyclone`` command: ``cyclone run`` serves an application.
+
+``cyclone run -r package.module.Application`` imports the name (an Application,
+or a callable returning one), listens and runs the reactor until SIGINT/SIGTERM,
+then stops listening and lets in-flight requests finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from cyclone import version
+
+
+def _load_application(name: str) -> Any:
+    from cyclone._util import import_object
+    from cyclone.httpserver import HTTPServer
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    obj = import_object(name)
+    if not isinstance(obj, HTTPServer) and callable(obj):
+        obj = obj()
+    if not isinstance(obj, HTTPServer):
+        raise SystemExit(f"cyclone run: {name} is not an Application (got {type(obj).__name__})")
+    return obj
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from twisted.internet import endpoints, reactor
+    from twisted.logger import globalLogBeginner, textFileLogObserver
+
+    app = _load_application(args.app)
+    if not args.quiet:
+        globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+    if args.unix:
+        description = f"unix:{args.unix}"
+    elif args.ssl_cert:
+        key = args.ssl_key or args.ssl_cert
+        description = f"ssl:{args.port}:interface={args.listen}:certKey={args.ssl_cert}:privateKey={key}"
+    else:
+        description = f"tcp:{args.port}:interface={args.listen}"
+    endpoint = endpoints.serverFromString(reactor, description)
+    d = endpoint.listen(app)
+
+    def failed(failure: Any) -> None:
+        print(f"cyclone run: cannot listen on {description}: {failure.value}", file=sys.stderr)
+        reactor.stop()
+
+    d.addErrback(failed)
+    reactor.run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cyclone", description="cyclone web framework")
+    parser.add_argument("--version", action="version", version=f"cyclone {version}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve an application")
+    run.add_argument("-r", "--app", required=True, help="dotted name of the Application")
+    run.add_argument("-p", "--port", type=int, default=8888)
+    run.add_argument("-l", "--listen", default="127.0.0.1", help="interface to bind")
+    run.add_argument("--unix", help="listen on this UNIX socket path instead of TCP")
+    run.add_argument("--ssl-cert", help="PEM certificate: serve HTTPS")
+    run.add_argument("--ssl-key", help="PEM private key (defaults to --ssl-cert)")
+    run.add_argument("-q", "--quiet", action="store_true", help="do not log to stdout")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Smoke test of the showcase demo: every page answers as its index promises."""
+
+import json
+import subprocess
+
+import pytest
+
+from demos.showcase.app import Application
+
+
+@pytest.fixture
+def base_url(serve):
+    return f"http://127.0.0.1:{serve(Application(clock_interval=0.1))}"
+
+
+def curl(*args: str) -> tuple[int, str]:
+    out = subprocess.run(
+        ["curl", "-s", "--max-time", "10", "-w", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    body, _, code = out.rpartition("\n")
+    return int(code), body
+
+
+def test_index_links_every_page(base_url):
+    code, body = curl(base_url + "/")
+    assert code == 200
+    for path in ("/hello", "/json", "/user/42", "/sleep", "/async", "/stream", "/clock", "/upload"):
+        assert f'href="{path}"' in body
+
+
+def test_pages_answer(base_url):
+    assert curl(base_url + "/hello") == (200, "Hello, world\n")
+    code, body = curl(base_url + "/json?x=1")
+    assert code == 200 and json.loads(body) == {"message": "Hello, world", "query": "x=1"}
+    assert json.loads(curl(base_url + "/user/42")[1]) == {"user": 42}
+    assert json.loads(curl(base_url + "/sleep")[1])["slept"] >= 0.19
+    assert json.loads(curl(base_url + "/async")[1]) == {"value": "computed later"}
+    assert curl(base_url + "/stream")[1] == "".join(f"chunk {i}\n" for i in range(5))
+    assert "time" in json.loads(curl(base_url + "/clock")[1])
+
+
+def test_upload_and_error(base_url, tmp_path):
+    upload = tmp_path / "photo.bin"
+    upload.write_bytes(b"\x00\x01" * 5000)
+    code, body = curl("-F", f"file=@{upload}", "-F", "note=hello", base_url + "/upload")
+    assert code == 200
+    assert json.loads(body) == {
+        "files": [
+            {"filename": "photo.bin", "content_type": "application/octet-stream", "size": 10000}
+        ],
+        "note": "hello",
+    }
+    code, body = curl(base_url + "/boom")
+    assert code == 500
+    assert "on purpose" not in body
