@@ -24,7 +24,10 @@ def _load_application(name: str) -> Any:
         sys.path.insert(0, os.getcwd())
     obj = import_object(name)
     if not isinstance(obj, HTTPServer) and callable(obj):
-        obj = obj()
+        try:
+            obj = obj()
+        except TypeError as e:
+            raise SystemExit(f"cyclone run: {name} is not an Application factory: {e}") from None
     if not isinstance(obj, HTTPServer):
         raise SystemExit(f"cyclone run: {name} is not an Application (got {type(obj).__name__})")
     return obj
