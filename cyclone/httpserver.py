@@ -14,6 +14,7 @@ sweeper per server checks the deadlines a few times a second.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -76,11 +77,43 @@ class _WireError:
         self.extra_headers = extra_headers
 
 
+# RFC 9110 7.2 / RFC 3986 3.2.2: reg-name or IPv4 (same characters), or an IP
+# literal in brackets, then an optional port made of digits.
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[([0-9A-Fa-f:.]+)\])(?::[0-9]*)?")
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
 def _is_valid_host(value: str) -> bool:
-    for ch in value:
-        if not (ch.isalnum() or ch in "-._~!$&'()*+,;=:%[]") or ord(ch) > 127:
-            return False
-    return True
+    match = _HOST_RE.fullmatch(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    return literal is None or is_valid_ip(literal)
+
+
+_LLHTTP_METHODS = frozenset(
+    b"DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH "
+    b"SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY "
+    b"SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY PRI".split()
+)
+
+
+def _method_error(data: bytes) -> _WireError:
+    """llhttp refused a method in ``data``: 405 for an unknown token, 400 for other bytes."""
+    # Skip the requests of this chunk that llhttp accepted to find the refused one.
+    pos = 0
+    while True:
+        method = data[pos:].lstrip(b"\r\n").split(b" ", 1)[0][:64]
+        end = data.find(b"\r\n\r\n", pos)
+        if method not in _LLHTTP_METHODS or end < 0:
+            break
+        pos = end + 4
+    if method and all(b in _TCHAR for b in method):
+        return _WireError(405, "Method not allowed", (("Allow", _ALLOWED_METHODS),))
+    return _WireError(400, "Bad Request: invalid method")
+
+
+_ALLOWED_METHODS = "GET, HEAD, POST, DELETE, PATCH, PUT, OPTIONS"
 
 
 @implementer(IPushProducer)
@@ -242,13 +275,7 @@ class HTTPConnection(Protocol):
                 self._reject(_WireError(500, "Internal Server Error"))
             return
         except httptools.HttpParserInvalidMethodError:
-            self._reject(
-                _WireError(
-                    405,
-                    "Method not allowed",
-                    (("Allow", "GET, HEAD, POST, DELETE, PATCH, PUT, OPTIONS"),),
-                )
-            )
+            self._reject(_method_error(data))
             return
         except httptools.HttpParserError as e:
             self._reject(_WireError(400, f"Bad Request: {e}"))
@@ -325,6 +352,7 @@ class HTTPConnection(Protocol):
         if self._hosts and not _is_valid_host(headers["Host"]):
             raise _Reject(400, "Bad Request: invalid Host header")
         te = headers.get("Transfer-Encoding")
+        length = None
         if te is not None:
             if version == "1.0":
                 raise _Reject(400, "Bad Request: Transfer-Encoding in an HTTP/1.0 request")
@@ -334,6 +362,10 @@ class HTTPConnection(Protocol):
             length = headers.get("Content-Length")
             if length is not None and int(length) > limits.max_body_size:
                 raise _Reject(413, f"Request body larger than {limits.max_body_size} bytes")
+        if (te is not None or (length is not None and length != "0")) and parser.should_upgrade():
+            # llhttp hands the bytes after the head of an upgrade request to the new
+            # protocol; a body there would be read as something else by each side.
+            raise _Reject(400, "Bad Request: a request asking for an upgrade cannot have a body")
         expect = headers.get("Expect")
         if expect is not None:
             if expect.strip().lower() != "100-continue" or version != "1.1":
@@ -363,6 +395,8 @@ class HTTPConnection(Protocol):
             raise _Reject(400, "Bad Request: non-ASCII request target") from None
         host = None
         if uri[:1] != "/" and uri != "*":
+            if parser.get_method() == b"CONNECT":
+                raise _Reject(405, "Method not allowed", (("Allow", _ALLOWED_METHODS),))
             uri, host = _absolute_form(uri)
         body: bytes | SpooledBuffer | None = self._body_buffer
         request = HTTPRequest(
@@ -622,9 +656,11 @@ class HTTPConnection(Protocol):
 class _Reject(Exception):
     """Raised inside llhttp callbacks to refuse the request being parsed."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, extra_headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(message)
-        self.error = _WireError(status, message)
+        self.error = _WireError(status, message, extra_headers)
 
 
 def _apply_xheaders(headers: HTTPHeaders, remote_ip: str, protocol: str) -> tuple[str, str]:
