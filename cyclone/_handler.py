@@ -58,6 +58,29 @@ def _as_deferred(result: Any) -> defer.Deferred[Any] | None:
     return None
 
 
+def _single_slash(path: str) -> str:
+    """``//host/x`` (or a backslash variant) as the local path ``/host/x``."""
+    if path[:2] in ("//", "/\\", "\\\\", "\\/"):
+        return "/" + path.lstrip("/\\")
+    return path
+
+
+def _redirect_location(request_path: str, url: str) -> str:
+    """The Location for redirecting to ``url``, never to another host by accident.
+
+    Absolute URLs (with a scheme) pass unchanged; paths that browsers would read
+    as ``//other-host`` become local paths, also when the request path itself
+    starts with ``//`` and a relative ``url`` is resolved against it.
+    """
+    url = url.strip()
+    if urllib.parse.urlsplit(url).scheme:
+        return url
+    url = _single_slash(url)
+    if url.startswith("/"):
+        return url
+    return _single_slash(urllib.parse.urljoin(_single_slash(request_path), url))
+
+
 def _is_async_callable(func: Any) -> bool:
     if inspect.iscoroutinefunction(func):
         return True
@@ -470,11 +493,8 @@ class RequestHandler:
             status = 301 if permanent else 302
         elif not 300 <= status <= 399:
             raise ValueError(f"redirect status must be 3xx, not {status}")
-        stripped = url.lstrip()
-        if stripped[:2] in ("//", "/\\", "\\\\", "\\/"):
-            url = "/" + stripped.lstrip("/\\")
         self.set_status(status)
-        self.set_header("Location", urllib.parse.urljoin(self.request.uri, url))
+        self.set_header("Location", _redirect_location(self.request.path, url))
         self.finish()
 
     # -- errors ----------------------------------------------------------------------

@@ -585,6 +585,13 @@ def test_no_open_redirect_to_another_host(serve, target):
     assert location.endswith("evil.com/x")
 
 
+def test_relative_redirect_from_a_double_slash_path_stays_local(serve):
+    port = serve(_app((r"/.*", RedirectingHandler)))
+    status, location = _location(port, "//evil.com/page?to=next")
+    assert status == 302
+    assert location == "/evil.com/next"
+
+
 def test_redirect_following_stays_local(serve):
     import urllib.request
 
