@@ -1,4 +1,4 @@
-"""The helpers around handlers: RedirectHandler, ErrorHandler, addslash/removeslash, authenticated."""
+"""Helpers around handlers: RedirectHandler, ErrorHandler, add/removeslash, authenticated."""
 
 from client import fetch
 
