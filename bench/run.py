@@ -1,0 +1,578 @@
+"""Benchmark cyclone 2 against its peers with wrk, one server at a time.
+
+Usage::
+
+    uv run python bench/run.py [--duration 10] [--passes 3] [--warmup 2]
+                               [--only NAME[,NAME...]] [--quick] [--write-docs]
+
+Every peer is installed by this script into its own virtual environment under
+``bench/.envs/NAME`` (made again when its package list changes); cyclone 2 and
+the bare floor run from the repository's ``.venv``. Each server is pinned to
+CPU 0 with ``taskset -c 0`` and wrk to CPU 1 (``taskset -c 1 wrk -t1 -c64``),
+on 127.0.0.1 only. For every server, mode (keep-alive, ``Connection: close``)
+and endpoint there is one warm-up run, then ``--passes`` measured runs; the
+medians are reported.
+
+A full run (no ``--only``, no ``--quick``) writes ``bench/results/latest.json``,
+a dated copy beside it, and ``docs/benchmarks.md``. Partial runs write a
+``.raw`` file in ``bench/results/`` (not committed) and leave the docs alone,
+unless ``--write-docs`` is given. ``--report FILE`` renders the docs from an
+existing results file without measuring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+APPS = BENCH / "apps"
+ENVS = BENCH / ".envs"
+RESULTS = BENCH / "results"
+DOCS = ROOT / "docs" / "benchmarks.md"
+LUA = BENCH / "wrk" / "report.lua"
+REPO_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+CONNECTIONS = 64
+MODES = ("keep-alive", "close")
+
+
+def _check_hello(body: bytes) -> bool:
+    return body.strip() == b"Hello, world"
+
+
+def _check_json(body: bytes) -> bool:
+    try:
+        return json.loads(body) == {"message": "Hello, world"}
+    except ValueError:
+        return False
+
+
+def _check_user(body: bytes) -> bool:
+    return body.strip() == b"user 42"
+
+
+# name, path wrk requests, body check
+ENDPOINTS = (
+    ("hello", "/", _check_hello),
+    ("json", "/json", _check_json),
+    ("user", "/user/42", _check_user),
+)
+
+
+@dataclass
+class Server:
+    name: str
+    label: str
+    app: str
+    # pip install steps for the server's own venv; None: run from the repo's .venv
+    install: list[list[str]] | None = None
+    args: list[str] = field(default_factory=list)
+    access_log: bool = False
+    note: str = ""
+
+    @property
+    def python(self) -> Path:
+        if self.install is None:
+            return REPO_PYTHON
+        return ENVS / self.name / "bin" / "python"
+
+
+SERVERS = [
+    Server(
+        "cyclone2",
+        "cyclone 2",
+        "cyclone2_app.py",
+        note="this repository, editable install in .venv; access log off",
+    ),
+    Server(
+        "cyclone2-accesslog",
+        "cyclone 2 (access log on)",
+        "cyclone2_app.py",
+        access_log=True,
+        note="default twisted.logger access log, textFileLogObserver writing to a file",
+    ),
+    Server(
+        "bare",
+        "bare floor (Twisted + httptools)",
+        "bare_app.py",
+        note="no framework: a Protocol feeding httptools and writing a prebuilt reply",
+    ),
+    Server(
+        "starlette",
+        "starlette + uvicorn",
+        "starlette_app.py",
+        install=[["starlette", "uvicorn[standard]"]],
+        note="uvicorn.run, loop=uvloop, http=httptools, 1 worker, access_log=False",
+    ),
+    Server(
+        "aiohttp",
+        "aiohttp",
+        "aiohttp_app.py",
+        install=[["aiohttp"]],
+        note="web.run_app, default asyncio loop, access_log=None",
+    ),
+    Server(
+        "twistedweb",
+        "twisted.web",
+        "twistedweb_app.py",
+        install=[["twisted"]],
+        note="Site over a plain Resource tree, Site.log replaced by a no-op",
+    ),
+    Server(
+        "cyclone13",
+        "cyclone 1.3",
+        "cyclone13_app.py",
+        install=[["--no-deps", "cyclone==1.3"], ["twisted"]],
+        note="cyclone 1.3 from PyPI (--no-deps) on current Twisted, no shim needed",
+    ),
+    Server(
+        "tornado",
+        "Tornado 6.6",
+        "tornado_app.py",
+        install=[["tornado==6.6.*"]],
+        note="default asyncio loop, log_function no-op",
+    ),
+]
+BY_NAME = {s.name: s for s in SERVERS}
+BASELINE = "cyclone2"
+TARGET_PEER = "starlette"
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "BENCH_PROFILE"):
+        env.pop(key, None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+# -- environments ---------------------------------------------------------------------------
+
+
+def _base_python() -> str:
+    """The interpreter the peers' venvs are made from: the one behind the repo's venv."""
+    if REPO_PYTHON.exists():
+        return str(REPO_PYTHON)
+    return sys.executable
+
+
+def ensure_env(server: Server) -> None:
+    if server.install is None:
+        if not REPO_PYTHON.exists():
+            raise BenchError(f"{REPO_PYTHON} is missing: run `uv sync` in {ROOT} first")
+        return
+    env_dir = ENVS / server.name
+    stamp = env_dir / ".bench-install.json"
+    wanted = json.dumps(server.install)
+    if stamp.exists() and stamp.read_text() == wanted and server.python.exists():
+        return
+    log(f"installing {server.name} into {env_dir}")
+    if env_dir.exists():
+        shutil.rmtree(env_dir)
+    uv = shutil.which("uv")
+    if uv:
+        subprocess.run([uv, "venv", "-q", "--python", _base_python(), str(env_dir)], check=True)
+        for step in server.install:
+            cmd = [uv, "pip", "install", "-q", "--python", str(server.python), *step]
+            subprocess.run(cmd, check=True)
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+        for step in server.install:
+            cmd = [str(server.python), "-m", "pip", "install", "-q", *step]
+            subprocess.run(cmd, check=True)
+    stamp.write_text(wanted)
+
+
+def freeze(server: Server) -> list[str]:
+    uv = shutil.which("uv")
+    if uv:
+        cmd = [uv, "pip", "freeze", "--python", str(server.python)]
+    else:
+        cmd = [str(server.python), "-m", "pip", "freeze"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def python_version(python: Path) -> str:
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version.split()[0])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+# -- server processes -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """A server process pinned to SERVER_CPU; stopped by its PID in ``stop``."""
+
+    def __init__(
+        self, server: Server, port: int, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.server = server
+        self.port = port
+        self.access_log: str | None = None
+        args = list(server.args)
+        if server.access_log:
+            fd, self.access_log = tempfile.mkstemp(prefix="cyclone2-access-", suffix=".log")
+            os.close(fd)
+            args += ["--access-log", self.access_log]
+        self.argv = [
+            "taskset",
+            "-c",
+            SERVER_CPU,
+            str(server.python),
+            str(APPS / server.app),
+            str(port),
+            *args,
+        ]
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=APPS,
+            env={**_clean_env(), **(extra_env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.log_path = log_path
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(
+                    f"{self.server.name} exited with {self.proc.returncode} before accepting; "
+                    f"see {self.log_path}:\n{self.log_path.read_text(errors='replace')[-2000:]}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise BenchError(f"{self.server.name} did not accept on port {self.port} in {timeout}s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+        if self.access_log:
+            with contextlib.suppress(OSError):
+                os.unlink(self.access_log)
+
+
+def fetch(port: int, path: str, close: bool) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        headers = {"Connection": "close"} if close else {}
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def verify(running: Running) -> None:
+    for name, path, check in ENDPOINTS:
+        for close in (False, True):
+            status, body = fetch(running.port, path, close)
+            if status != 200 or not check(body):
+                raise BenchError(
+                    f"{running.server.name} {path} (close={close}) answered {status} "
+                    f"{body[:200]!r}, which is not the expected {name} body"
+                )
+
+
+# -- wrk ------------------------------------------------------------------------------------
+
+
+def wrk_argv(port: int, path: str, duration: float, close: bool) -> list[str]:
+    argv = [
+        "taskset",
+        "-c",
+        CLIENT_CPU,
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{duration:g}s",
+        "--latency",
+        "-s",
+        str(LUA),
+    ]
+    if close:
+        argv += ["-H", "Connection: close"]
+    return [*argv, f"http://127.0.0.1:{port}{path}"]
+
+
+def run_wrk(port: int, path: str, duration: float, close: bool) -> dict:
+    argv = wrk_argv(port, path, duration, close)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    if proc.returncode != 0:
+        raise BenchError(f"wrk failed ({proc.returncode}): {proc.stderr or proc.stdout}")
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            data = json.loads(line[len("BENCH_JSON ") :])
+            seconds = data["duration_us"] / 1e6
+            data["rps"] = data["requests"] / seconds if seconds else 0.0
+            return data
+    raise BenchError(f"no BENCH_JSON line in wrk output:\n{proc.stdout}\n{proc.stderr}")
+
+
+def summarize(passes: list[dict]) -> dict:
+    errors: dict[str, int] = {}
+    for p in passes:
+        for k, v in p["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    return {
+        "rps": statistics.median(p["rps"] for p in passes),
+        "p50_us": statistics.median(p["latency_us"]["p50"] for p in passes),
+        "p99_us": statistics.median(p["latency_us"]["p99"] for p in passes),
+        "errors": errors,
+        "passes": passes,
+    }
+
+
+def bench_server(server: Server, args: argparse.Namespace) -> dict:
+    ensure_env(server)
+    port = free_port()
+    RESULTS.mkdir(exist_ok=True)
+    running = Running(server, port, RESULTS / f"server-{server.name}.log.raw")
+    log(f"{server.name}: started pid {running.proc.pid} on 127.0.0.1:{port}")
+    try:
+        running.wait_ready()
+        verify(running)
+        out: dict = {"modes": {}}
+        for mode in MODES:
+            close = mode == "close"
+            out["modes"][mode] = {}
+            for name, path, _check in ENDPOINTS:
+                if args.warmup > 0:
+                    run_wrk(port, path, args.warmup, close)
+                passes = [run_wrk(port, path, args.duration, close) for _ in range(args.passes)]
+                summary = summarize(passes)
+                out["modes"][mode][name] = summary
+                p50, p99 = summary["p50_us"] / 1000, summary["p99_us"] / 1000
+                errors = summary["errors"] if any(summary["errors"].values()) else ""
+                log(
+                    f"{server.name:20s} {mode:10s} {name:5s} {summary['rps']:9.0f} req/s  "
+                    f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  {errors}"
+                )
+            if running.proc.poll() is not None:
+                raise BenchError(f"{server.name} died during the {mode} runs")
+        if running.access_log:
+            out["access_log_bytes"] = os.path.getsize(running.access_log)
+        out["argv"] = [str(a) for a in running.argv]
+        return out
+    finally:
+        running.stop()
+        log(f"{server.name}: stopped pid {running.proc.pid}")
+
+
+# -- metadata -------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "cyclone"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return rev + (" (cyclone/ has uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def wrk_version() -> str:
+    proc = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return (proc.stdout or proc.stderr).splitlines()[0].split(" Copyright")[0].strip()
+
+
+def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
+    envs = {}
+    seen: dict[Path, str] = {}
+    for s in servers:
+        if s.python in seen:
+            envs[s.name] = {"same_as": seen[s.python]}
+            continue
+        seen[s.python] = s.name
+        envs[s.name] = {
+            "python": python_version(s.python),
+            "freeze": freeze(s),
+            "install": s.install,
+        }
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "host_python": platform.python_version(),
+        "wrk": wrk_version(),
+        "cyclone_revision": git_revision(),
+        "settings": {
+            "duration_s": args.duration,
+            "passes": args.passes,
+            "warmup_s": args.warmup,
+            "connections": CONNECTIONS,
+            "server_cpu": SERVER_CPU,
+            "client_cpu": CLIENT_CPU,
+        },
+        "command": "uv run python bench/run.py " + " ".join(args.raw_argv),
+        "wrk_commands": {
+            mode: " ".join(wrk_argv(0, "/PATH", args.duration, mode == "close"))
+            .replace(str(BENCH), "bench")
+            .replace("127.0.0.1:0", "127.0.0.1:PORT")
+            for mode in MODES
+        },
+        "envs": envs,
+    }
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per pass (10)")
+    p.add_argument("--passes", type=int, default=3, help="measured passes per endpoint (3)")
+    p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per endpoint (2)")
+    p.add_argument(
+        "--only",
+        default="",
+        help="comma-separated server names: " + ", ".join(s.name for s in SERVERS),
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 pass of 2 s, 1 s warm-up")
+    p.add_argument("--write-docs", action="store_true", help="write docs even for partial runs")
+    p.add_argument("--report", metavar="FILE", help="render docs from a results file, no run")
+    args = p.parse_args(argv)
+    args.raw_argv = argv
+    if args.quick:
+        args.duration, args.passes, args.warmup = 2.0, 1, 1.0
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    sys.path.insert(0, str(BENCH))
+    import report
+
+    if args.report:
+        results = json.loads(Path(args.report).read_text())
+        DOCS.write_text(report.render(results))
+        log(f"wrote {DOCS}")
+        return 0
+
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BY_NAME]
+        if unknown:
+            raise SystemExit(f"unknown server(s) {unknown}; known: {list(BY_NAME)}")
+        servers = [BY_NAME[n] for n in names]
+    else:
+        servers = list(SERVERS)
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (apt-get install -y wrk util-linux)")
+
+    # SIGTERM ends the run like Ctrl-C, so the finally blocks stop the servers.
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+    partial = bool(args.only) or args.quick
+    results: dict = {"servers": {}, "labels": {}, "notes": {}}
+    try:
+        for server in servers:
+            ensure_env(server)
+        results["meta"] = metadata(args, servers)
+        for server in servers:
+            results["servers"][server.name] = bench_server(server, args)
+            results["labels"][server.name] = server.label
+            results["notes"][server.name] = server.note
+    except BenchError as e:
+        log(f"FAILED: {e}")
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped")
+        return 130
+
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    if partial:
+        path = RESULTS / f"{stamp}-partial.raw"
+        path.write_text(json.dumps(results, indent=1) + "\n")
+    else:
+        path = RESULTS / f"{stamp}.json"
+        path.write_text(json.dumps(results, indent=1) + "\n")
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
+    log(f"wrote {path}")
+    if not partial or args.write_docs:
+        DOCS.write_text(report.render(results))
+        log(f"wrote {DOCS}")
+    print(report.summary_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
