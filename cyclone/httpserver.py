@@ -138,6 +138,7 @@ class HTTPConnection(Protocol):
         self._detached = False
         self.upgrade_buffer = b""
         self._feeding = False
+        self._last_request_final = False
         self._phase = _IDLE
         self.deadline: float | None = None
         self.remote_ip = "127.0.0.1"
@@ -191,6 +192,7 @@ class HTTPConnection(Protocol):
         if self._closed or self._phase == _CLOSING:
             return
         self._phase = _CLOSING
+        self._broken = True  # nothing more is read as a request
         self.deadline = reactor.seconds() + _CLOSE_GRACE
         self.transport.loseConnection()
 
@@ -278,6 +280,12 @@ class HTTPConnection(Protocol):
             self._reject(_method_error(data))
             return
         except httptools.HttpParserError as e:
+            if self._last_request_final:
+                # Bytes after a request that ends the connection are never read as
+                # another request, and not answered either.
+                self._broken = True
+                self._pause_reading()
+                return
             self._reject(_WireError(400, f"Bad Request: {e}"))
             return
         finally:
@@ -368,10 +376,11 @@ class HTTPConnection(Protocol):
             raise _Reject(400, "Bad Request: a request asking for an upgrade cannot have a body")
         expect = headers.get("Expect")
         if expect is not None:
-            if expect.strip().lower() != "100-continue" or version != "1.1":
+            if expect.strip().lower() != "100-continue":
                 raise _Reject(417, f"Expectation {expect!r} not supported")
-            self._expect_continue = True
-            self._maybe_send_continue()
+            if version == "1.1":  # HTTP/1.0 clients cannot expect it (RFC 9110 10.1.1)
+                self._expect_continue = True
+                self._maybe_send_continue()
         self._set_deadline(_BODY, limits.body_timeout)
 
     def on_body(self, chunk: bytes) -> None:
@@ -411,7 +420,10 @@ class HTTPConnection(Protocol):
             None,
             self,
         )
-        request._keep_alive = parser.should_keep_alive()  # type: ignore[attr-defined]
+        keep_alive = parser.should_keep_alive()
+        request._keep_alive = keep_alive  # type: ignore[attr-defined]
+        if not keep_alive:
+            self._last_request_final = True
         upgrade = parser.should_upgrade()
         self._reset_message()
         self._queue.append(request)
@@ -427,7 +439,11 @@ class HTTPConnection(Protocol):
         self._processing = True
         try:
             while (
-                self._active is None and self._queue and not self._closed and not self._write_paused
+                self._active is None
+                and self._queue
+                and self._phase != _CLOSING
+                and not self._closed
+                and not self._write_paused
             ):
                 item = self._queue.popleft()
                 if isinstance(item, _WireError):
@@ -447,6 +463,8 @@ class HTTPConnection(Protocol):
 
     def _after_idle(self) -> None:
         """Nothing is being answered: read more, send a pending 100, or close."""
+        if self._phase == _CLOSING:
+            return
         if self._closing and not self._queue:
             self.close()
             return
@@ -515,17 +533,22 @@ class HTTPConnection(Protocol):
         if connection_header is not None and connection_header.lower() == "close":
             keep_alive = False
         body_allowed = code >= 200 and code != 204 and code != 304
+        chunked = False
+        if finished and body_allowed and "Content-Length" not in headers:
+            # also for HEAD: the length the body of a GET would have
+            headers.pop("Transfer-Encoding", None)
+            headers["Content-Length"] = str(len(body))
         if request.method == "HEAD" or not body_allowed:
             body = b""
             if code < 200 or code == 204:
                 headers.pop("Content-Length", None)
                 headers.pop("Transfer-Encoding", None)
-        chunked = False
-        if finished:
-            if body_allowed and "Content-Length" not in headers:
-                headers.pop("Transfer-Encoding", None)
-                headers["Content-Length"] = str(len(body))
-        elif body_allowed and request.method != "HEAD" and "Content-Length" not in headers:
+        if (
+            not finished
+            and body_allowed
+            and request.method != "HEAD"
+            and "Content-Length" not in headers
+        ):
             if http11:
                 chunked = True
                 headers["Transfer-Encoding"] = "chunked"
@@ -638,6 +661,8 @@ class HTTPConnection(Protocol):
     # -- timeouts ----------------------------------------------------------------------
 
     def _set_deadline(self, phase: int, timeout: float | None) -> None:
+        if self._phase == _CLOSING:
+            return
         self._phase = phase
         self.deadline = None if timeout is None else reactor.seconds() + timeout
 
