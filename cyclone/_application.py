@@ -38,10 +38,15 @@ class ErrorHandler(RequestHandler):
 class Application(HTTPServer):
     """A collection of handlers that make up a web application.
 
-    ``Application(handlers, default_host=None, transforms=None, error_handler=None,
+    ``Application(handlers, default_host="", transforms=None, error_handler=None,
     **settings)``: ``handlers`` is a list of ``(regex, Handler[, kwargs])`` tuples
-    or :class:`url` objects. The Application is a Twisted ``ServerFactory``, so
-    ``reactor.listenTCP(8888, app)`` serves it. Every keyword argument becomes a
+    or :class:`url` objects (the handler may be a dotted name to import).
+    ``default_host`` picks the virtual host when the Host header matches none;
+    ``error_handler`` (an :class:`ErrorHandler` subclass, built with
+    ``status_code=404``) answers paths no route matches, unless the
+    ``default_handler_class`` setting (with ``default_handler_args``) is given.
+    The Application is a Twisted ``ServerFactory``, so ``reactor.listenTCP(8888, app)``
+    serves it. Every keyword argument becomes a
     setting, reachable as ``self.settings.name`` in handlers; server limits
     (see :class:`~cyclone.httputil.HTTPLimits`) and ``xheaders`` are settings too.
     """
@@ -49,7 +54,7 @@ class Application(HTTPServer):
     def __init__(
         self,
         handlers: Sequence[HandlerSpec] | None = None,
-        default_host: str | None = None,
+        default_host: str = "",
         transforms: Sequence[type] | None = None,
         error_handler: type[RequestHandler] | None = None,
         **settings: Any,
@@ -71,6 +76,17 @@ class Application(HTTPServer):
             self.transforms = list(transforms)
         self.default_host = default_host
         self.error_handler = error_handler
+        # Resolved once: the handler for paths no route matches, and its arguments.
+        default_class = settings.get("default_handler_class")
+        if isinstance(default_class, str):
+            default_class = import_object(default_class)
+        if default_class is not None:
+            self._not_found: tuple[type[RequestHandler], dict[str, Any]] = (
+                default_class,
+                settings.get("default_handler_args") or {},
+            )
+        else:
+            self._not_found = (error_handler or ErrorHandler, {"status_code": 404})
         self.handlers = HostRules()
         self.named_handlers: dict[str, URLSpec] = {}
         self._single_host: list[URLSpec] | None = None
@@ -124,12 +140,8 @@ class Application(HTTPServer):
                 return spec.handler_class, spec.kwargs, [], kwargs  # type: ignore[return-value]
             args = [unquote_path_arg(g) for g in match.groups()]
             return spec.handler_class, spec.kwargs, args, {}  # type: ignore[return-value]
-        default = self.settings.get("default_handler_class") or self.error_handler
-        if default is not None:
-            if isinstance(default, str):
-                default = import_object(default)
-            return default, self.settings.get("default_handler_args", {}), [], {}
-        return ErrorHandler, {"status_code": 404}, [], {}
+        handler_class, kwargs = self._not_found
+        return handler_class, kwargs, [], {}
 
     def __call__(self, request: HTTPRequest) -> None:
         """Route ``request`` to its handler and run it."""

@@ -605,9 +605,12 @@ class RequestHandler:
                 self.path_kwargs = {k: self.decode_argument(v, name=k) for k, v in kwargs.items()}
             self._check_xsrf()
             cls = type(self)
-            if cls._current_user_is_async is None:
-                cls._current_user_is_async = _is_async_callable(cls.get_current_user)
-            if cls._current_user_is_async:
+            is_async = cls.__dict__.get("_current_user_is_async")
+            if is_async is None:
+                # Cached on each class itself: a subclass may differ from its parent.
+                is_async = _is_async_callable(cls.get_current_user)
+                cls._current_user_is_async = is_async
+            if is_async:
                 d = _as_deferred(self.get_current_user())
                 if d is not None:
                     d.addCallback(self._set_user_then_prepare)

@@ -139,7 +139,7 @@ class HostRules:
         for regex, specs in self.rules:
             if regex.match(host_name):
                 return specs
-        if default_host is not None:
+        if default_host:
             for regex, specs in self.rules:
                 if regex.match(default_host):
                     return specs

@@ -381,3 +381,24 @@ def test_notify_finish_fires_on_normal_finish(serve):
     port = serve(Application([(r"/", NotifyHandler, {"recorder": recorder, "waiting": []})]))
     assert fetch(port, "/").body == b"quick"
     wait_until(lambda: recorder.snapshot() == ["finished"])
+
+
+class SyncUserBase(RequestHandler):
+    def get_current_user(self):
+        return "sync-base"
+
+    def get(self):
+        self.write(str(self.current_user))
+
+
+class AsyncUserChild(SyncUserBase):
+    async def get_current_user(self):
+        return await later("async-child")
+
+
+def test_async_current_user_in_a_subclass_of_a_sync_one(serve):
+    port = serve(Application([(r"/base", SyncUserBase), (r"/child", AsyncUserChild)]))
+    # The base class is served (and inspected) first.
+    assert fetch(port, "/base").body == b"sync-base"
+    assert fetch(port, "/child").body == b"async-child"
+    assert fetch(port, "/base").body == b"sync-base"

@@ -252,3 +252,42 @@ def test_unreversible_patterns_still_route(serve):
         app.reverse_url("ab", 1)
     port = serve(app)
     assert _json(fetch(port, "/b/7"))["args"] == ["7"]
+
+
+class CustomNotFound(cyclone.web.ErrorHandler):
+    def write_error(self, status_code, **kwargs):
+        self.write(f"custom page for {status_code} at {self.request.path}")
+
+
+def test_error_handler_answers_unmatched_paths(serve):
+    port = serve(Application([(r"/", DottedHandler)], error_handler=CustomNotFound))
+    resp = fetch(port, "/nope")
+    assert resp.status == 404
+    assert resp.body == b"custom page for 404 at /nope"
+    assert fetch(port, "/").body == b"loaded by name"
+
+
+def test_default_handler_class_by_dotted_name(serve):
+    port = serve(
+        Application(
+            [],
+            default_handler_class="tests.core.test_web_routing.FallbackHandler",
+            default_handler_args={"note": "dotted"},
+        )
+    )
+    assert fetch(port, "/x").body == b"fallback dotted /x"
+
+
+class BrokenInitHandler(RequestHandler):
+    def initialize(self):
+        raise RuntimeError("secret init failure")
+
+    def get(self):
+        self.write("never")
+
+
+def test_failing_initialize_is_a_500(serve):
+    port = serve(Application([(r"/", BrokenInitHandler)]))
+    resp = fetch(port, "/")
+    assert resp.status == 500
+    assert b"secret" not in resp.body
