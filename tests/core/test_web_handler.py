@@ -855,11 +855,6 @@ def test_no_keep_alive_closes_the_connection(serve):
     assert data.endswith(b"bye")
 
 
-@pytest.mark.xfail(
-    reason="wire bug (httpserver.py): after close() the queued pipelined request is "
-    "still answered, because _process_queue only stops on _closed",
-    strict=False,
-)
 def test_no_keep_alive_does_not_answer_pipelined_requests(serve):
     port = serve(_app((r"/", CloseHandler)))
     data = raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -876,5 +871,67 @@ def test_keep_alive_by_default(serve):
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             head = read_until(sock, b"got")
             assert b"Connection: close" not in head
+    finally:
+        conn.close()
+
+
+class FormHandler(RequestHandler):
+    def post(self):
+        self.write(self.get_body_argument("a", "none"))
+
+
+def test_malformed_body_is_400(serve):
+    port = serve(_app((r"/", FormHandler)))
+    resp = fetch(
+        port,
+        "/",
+        method="POST",
+        body=b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert resp.status == 400
+    resp = fetch(
+        port, "/", method="POST", body=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert resp.status == 400
+    ok = fetch(
+        port,
+        "/",
+        method="POST",
+        body=b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--b--\r\n',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert ok.body == b"v"
+
+
+class AuthRequiredHandler(RequestHandler):
+    def get(self):
+        from cyclone.web import HTTPAuthenticationRequired
+
+        raise HTTPAuthenticationRequired("no credentials", realm="Zone")
+
+
+def test_http_authentication_required_challenges(serve):
+    port = serve(_app((r"/", AuthRequiredHandler)))
+    resp = fetch(port, "/")
+    assert resp.status == 401
+    assert resp.headers["WWW-Authenticate"] == 'Basic realm="Zone"'
+    assert b"no credentials" not in resp.body
+
+
+class OnFinishFailsHandler(RequestHandler):
+    def get(self):
+        self.write("still fine")
+
+    def on_finish(self):
+        raise RuntimeError("on_finish broke")
+
+
+def test_error_in_on_finish_does_not_break_the_connection(serve):
+    port = serve(_app((r"/", OnFinishFailsHandler)))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        assert fetch(port, "/", conn=conn).body == b"still fine"
+        assert fetch(port, "/", conn=conn).body == b"still fine"
     finally:
         conn.close()
