@@ -133,6 +133,13 @@ def render(results: dict) -> str:
         f"- Passes: {s['passes']} x {s['duration_s']:g} s after a {s['warmup_s']:g} s warm-up "
         f"per endpoint and mode; wrk -t1 -c{s['connections']}; medians over the passes",
         f"- Command: `{meta['command'].strip()}`",
+        "- Load average (1 min) before the run: "
+        + f"{meta.get('loadavg_start', [0])[0]:.2f}; after each server: "
+        + ", ".join(
+            f"{_label(results, n)} {results['servers'][n].get('loadavg_after', [0])[0]:.2f}"
+            for n in _servers(results)
+        )
+        + " (the server and wrk together keep about 2 cores busy; more means other work ran)",
         "",
     ]
     for mode in MODES:

@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import socket
@@ -406,6 +407,7 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict:
         if running.access_log:
             out["access_log_bytes"] = os.path.getsize(running.access_log)
         out["argv"] = [str(a) for a in running.argv]
+        out["loadavg_after"] = list(os.getloadavg())
         return out
     finally:
         running.stop()
@@ -466,6 +468,7 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
         "cores": os.cpu_count(),
         "kernel": platform.release(),
         "host_python": platform.python_version(),
+        "loadavg_start": list(os.getloadavg()),
         "wrk": wrk_version(),
         "cyclone_revision": git_revision(),
         "settings": {
@@ -478,7 +481,7 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
         },
         "command": "uv run python bench/run.py " + " ".join(args.raw_argv),
         "wrk_commands": {
-            mode: " ".join(wrk_argv(0, "/PATH", args.duration, mode == "close"))
+            mode: shlex.join(wrk_argv(0, "/PATH", args.duration, mode == "close"))
             .replace(str(BENCH), "bench")
             .replace("127.0.0.1:0", "127.0.0.1:PORT")
             for mode in MODES
