@@ -41,6 +41,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _UNSAFE_COOKIE_VALUE = re.compile(r"[\x00-\x20\x7f;,\"\\]")
 _SERVER_HEADER = "CycloneServer/2.0"
+# Every printable ASCII character: only non-ASCII text is percent-encoded in Location.
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def _as_deferred(result: Any) -> defer.Deferred[Any] | None:
@@ -73,6 +75,8 @@ def _redirect_location(request_path: str, url: str) -> str:
     starts with ``//`` and a relative ``url`` is resolved against it.
     """
     url = url.strip()
+    if not url.isascii():
+        url = urllib.parse.quote(url, safe=_URL_SAFE)
     if urllib.parse.urlsplit(url).scheme:
         return url
     url = _single_slash(url)
@@ -174,7 +178,9 @@ class RequestHandler:
         """Override to set headers on every response, error pages included."""
 
     def set_status(self, status_code: int, reason: str | None = None) -> None:
-        """Set the status; ``reason`` replaces the standard phrase."""
+        """Set the status (100 to 599); ``reason`` replaces the standard phrase."""
+        if not 100 <= status_code <= 599:
+            raise ValueError(f"HTTP status must be between 100 and 599, not {status_code!r}")
         self._status_code = status_code
         if reason is not None:
             if _INVALID_HEADER_CHAR.search(reason):
@@ -515,9 +521,11 @@ class RequestHandler:
         exc_info = kwargs.get("exc_info")
         if reason is None and exc_info is not None and isinstance(exc_info[1], HTTPError):
             reason = exc_info[1].reason
+        if not 100 <= status_code <= 599:
+            status_code = 500
         try:
             self.set_status(status_code, reason=reason)
-        except ValueError:
+        except ValueError:  # a reason with control characters: use the standard one
             self.set_status(status_code)
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))

@@ -935,3 +935,66 @@ def test_error_in_on_finish_does_not_break_the_connection(serve):
         assert fetch(port, "/", conn=conn).body == b"still fine"
     finally:
         conn.close()
+
+
+class BadStatusHandler(RequestHandler):
+    def get(self, how):
+        if how == "set":
+            try:
+                self.set_status(1000)
+            except ValueError:
+                self.write("refused")
+        elif how == "raise":
+            raise HTTPError(1000)
+        elif how == "reason":
+            raise HTTPError(400, reason="two\r\nlines")
+
+
+def test_invalid_status_codes(serve):
+    port = serve(_app((r"/(\w+)", BadStatusHandler)))
+    assert fetch(port, "/set").body == b"refused"
+    resp = fetch(port, "/raise")
+    assert resp.status == 500
+    resp = fetch(port, "/reason")
+    assert (resp.status, resp.reason) == (400, "Bad Request")
+
+
+class UnicodeRedirectHandler(RequestHandler):
+    def get(self):
+        self.redirect("/café/ü?q=ß")
+
+
+def test_redirect_to_non_ascii_is_percent_encoded(serve):
+    port = serve(_app((r"/", UnicodeRedirectHandler)))
+    location = fetch(port, "/").headers["Location"]
+    assert location == "/caf%C3%A9/%C3%BC?q=%C3%9F"
+
+
+class CookieHandler(RequestHandler):
+    def get(self):
+        seen = self.get_cookie("seen", "never")
+        self.set_cookie("seen", "yes", httponly=True, samesite="Lax", max_age=60)
+        self.set_cookie("other", "1", path="/sub", secure=True)
+        self.clear_cookie("old")
+        self.write(seen)
+
+
+class BadCookieHandler(RequestHandler):
+    def get(self):
+        try:
+            self.set_cookie("name", "value; Domain=evil.com")
+        except ValueError:
+            self.write("refused")
+
+
+def test_cookies_round_trip(serve):
+    port = serve(_app((r"/", CookieHandler), (r"/bad", BadCookieHandler)))
+    resp = fetch(port, "/")
+    assert resp.body == b"never"
+    cookies = resp.headers.get_all("Set-Cookie")
+    assert "seen=yes; Path=/; Max-Age=60; HttpOnly; SameSite=Lax" in cookies
+    assert "other=1; Path=/sub; Secure" in cookies
+    old = [c for c in cookies if c.startswith("old=")]
+    assert len(old) == 1 and "Max-Age=0" in old[0] and "Expires=" in old[0]
+    assert fetch(port, "/", headers={"Cookie": "seen=yes; x=1"}).body == b"yes"
+    assert fetch(port, "/bad").body == b"refused"

@@ -265,3 +265,17 @@ def test_log_function_replaces_the_access_log(serve):
         wait_until(lambda: len(seen) == 2)
     assert seen == [(200, "/log"), (418, "/log?code=418")]
     assert events == []
+
+
+def test_uncaught_errors_are_logged_with_traceback(serve):
+    port = serve(_crash_app())
+    with captured_events("cyclone.web") as events:
+        fetch(port, "/")
+        fetch(port, "/403")
+        wait_until(lambda: len(events) >= 2)
+    crash, forbidden = events
+    assert crash["log_failure"].type is ZeroDivisionError
+    assert "GET / (127.0.0.1)" in crash["summary"]
+    assert "log_failure" not in forbidden
+    assert forbidden["status"] == 403
+    assert forbidden["message"] == "secret log message"
