@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from cyclone._errors import HTTPError
@@ -68,6 +69,11 @@ class Application(HTTPServer):
             None, xheaders=bool(settings.get("xheaders")), limits=HTTPLimits.from_settings(settings)
         )
         self.shutdown_timeout = float(settings.get("shutdown_timeout", 10.0))
+        # Imported here: services sit on the extension points, a layer above this one.
+        from cyclone.services import ServiceSet
+
+        self.services = ServiceSet(settings.get("services"), reserved=self.settings)
+        self.settings.update(self.services)
         if transforms is None:
             self.transforms: list[type] = []
             if settings.get("compress_response") or settings.get("gzip"):
@@ -121,6 +127,22 @@ class Application(HTTPServer):
         if spec is None:
             raise KeyError(f"no handler named {name!r}")
         return spec.reverse(*args)
+
+    def start_services(self) -> Deferred[None]:
+        """Start the ``services=`` in order (done when the first port listens)."""
+        return self.services.start()
+
+    def stop_services(self) -> Deferred[None]:
+        """Stop the ``services=`` in reverse order (done when the server stops)."""
+        return self.services.stop()
+
+    def startFactory(self) -> None:
+        super().startFactory()
+        self.services.server_started(self)
+
+    def stopFactory(self) -> None:
+        super().stopFactory()
+        self.services.server_stopped(self)
 
     def _find_handler(
         self, request: HTTPRequest
