@@ -1,0 +1,116 @@
+"""``mysql://`` — a pymysql pool on adbapi, for MySQL and MariaDB (see ``_pool``).
+
+URL: ``mysql://user:password@host:port/database?option=value``. pymysql bounds
+only the TCP connect with ``connect_timeout``; the handshake that follows reads
+with the *read* timeout, which is unbounded by default, so a server that
+accepts but never answers would hang a pool thread forever. The pool therefore
+connects with read/write timeouts equal to ``timeout`` and, once connected,
+puts the ``read_timeout``/``write_timeout`` options (unbounded by default)
+in their place.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from cyclone_ext_sql._pool import ReconnectingPool
+from cyclone_ext_sql._url import merge_options, redact, split_url
+
+__all__ = ["MYSQL_OPTIONS", "MySQLPool", "mysql"]
+
+MYSQL_OPTIONS: dict[str, Any] = {
+    "pool_min": int,
+    "pool_max": int,
+    "timeout": float,
+    "read_timeout": float,
+    "write_timeout": float,
+    "charset": str,
+}
+
+_DEFAULTS = {
+    "pool_min": 1,
+    "pool_max": 5,
+    "timeout": 5.0,
+    "read_timeout": None,
+    "write_timeout": None,
+    "charset": "utf8mb4",
+}
+
+
+class MySQLPool(ReconnectingPool):
+    """pymysql connections on adbapi; parameters use ``%s`` / ``%(name)s`` placeholders."""
+
+    paramstyle = "pyformat"
+
+    def __init__(
+        self,
+        database: str,
+        *,
+        pool_min: int,
+        pool_max: int,
+        read_timeout: float | None = None,
+        write_timeout: float | None = None,
+        **connect_kwargs: Any,
+    ) -> None:
+        self.read_timeout = read_timeout
+        self.write_timeout = write_timeout
+        super().__init__(
+            "pymysql", database, pool_min=pool_min, pool_max=pool_max, **connect_kwargs
+        )
+
+    def open_connection(self) -> Any:
+        timeout = self.connkw["connect_timeout"]
+        conn = self.dbapi.connect(**self.connkw, read_timeout=timeout, write_timeout=timeout)
+        # pymysql reads these before every socket operation (see the module docstring).
+        conn._read_timeout = self.read_timeout
+        conn._write_timeout = self.write_timeout
+        return conn
+
+    def socket_of(self, conn: Any) -> int | None:
+        sock = conn._sock  # pymysql has no public accessor for its socket
+        return None if sock is None else sock.fileno()
+
+    def is_closed(self, conn: Any) -> bool:
+        return not conn.open
+
+    def ping(self, conn: Any) -> None:
+        conn.ping(reconnect=False)
+
+
+def mysql(url: str, **options: Any) -> MySQLPool:
+    """A MySQL/MariaDB pool for ``mysql://user:password@host:port/database?...``.
+
+    Options (URL query or keywords): ``pool_min`` and ``pool_max`` pool
+    threads, each with its own connection (1, 5); ``timeout`` seconds to
+    connect and log in (5); ``read_timeout`` and ``write_timeout`` seconds for
+    one socket read or write afterwards (unbounded); ``charset`` ("utf8mb4").
+    """
+    try:
+        import pymysql  # noqa: F401 - fail here, with the extra to install
+    except ImportError as exc:
+        raise ImportError("mysql:// needs pymysql: pip install 'cyclone[mysql]'") from exc
+    parts = split_url(url, "mysql")
+    opts = merge_options(parts, options, MYSQL_OPTIONS, _DEFAULTS)
+    connect: dict[str, Any] = {
+        "host": urllib.parse.unquote(parts.hostname or "localhost"),
+        "port": parts.port or 3306,
+        "user": urllib.parse.unquote(parts.username) if parts.username else None,
+        "password": urllib.parse.unquote(parts.password or ""),
+        "connect_timeout": opts["timeout"],
+        "charset": opts["charset"],
+    }
+    database = urllib.parse.unquote(parts.path.lstrip("/"))
+    if database:
+        connect["database"] = database
+    return MySQLPool(
+        redact(parts),
+        pool_min=opts["pool_min"],
+        pool_max=opts["pool_max"],
+        read_timeout=opts["read_timeout"],
+        write_timeout=opts["write_timeout"],
+        **connect,
+    )
+
+
+mysql.options = MYSQL_OPTIONS  # type: ignore[attr-defined]
