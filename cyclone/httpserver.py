@@ -194,7 +194,14 @@ class HTTPConnection(Protocol):
         self._phase = _CLOSING
         self._broken = True  # nothing more is read as a request
         self.deadline = reactor.seconds() + _CLOSE_GRACE
-        self.transport.loseConnection()
+        transport = self.transport
+        # A registered producer holds a TLS close back, and a paused transport
+        # would not notice the peer's close: hand both back before closing.
+        transport.unregisterProducer()
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resumeProducing()
+        transport.loseConnection()
 
     def close_when_idle(self) -> None:
         """Finish the requests already received, then close (graceful shutdown)."""
