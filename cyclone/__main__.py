@@ -3,6 +3,9 @@
 ``cyclone run -r package.module.Application`` imports the name (an Application,
 or a callable returning one), listens and runs the reactor until SIGINT/SIGTERM,
 then stops listening and lets in-flight requests finish.
+
+``cyclone plugins [--check]`` lists every entry-point group with the names
+installed in it, the distribution that provides each, and whether it loads.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         description = f"unix:{args.unix}"
     elif args.ssl_cert:
         key = args.ssl_key or args.ssl_cert
-        description = f"ssl:{args.port}:interface={args.listen}:certKey={args.ssl_cert}:privateKey={key}"
+        description = (
+            f"ssl:{args.port}:interface={args.listen}:certKey={args.ssl_cert}:privateKey={key}"
+        )
     else:
         description = f"tcp:{args.port}:interface={args.listen}"
     endpoint = endpoints.serverFromString(reactor, description)
@@ -57,6 +62,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     d.addErrback(failed)
     reactor.run()
     return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from cyclone import plugins
+
+    failures = 0
+    for group in plugins.GROUPS:
+        print(group)
+        rows = []
+        for info in plugins.describe(group):
+            try:
+                plugins.load(group, info.name)
+                status = "ok"
+            except plugins.PluginError as e:
+                failures += 1
+                status = f"error: {e}"
+            rows.append((info.name, f"{info.distribution} {info.version}", info.value, status))
+        if not rows:
+            print("  (none installed)")
+        widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else []
+        for name, provider, value, status in rows:
+            print(f"  {name:<{widths[0]}}  {provider:<{widths[1]}}  {value:<{widths[2]}}  {status}")
+    return 1 if args.check and failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ssl-key", help="PEM private key (defaults to --ssl-cert)")
     run.add_argument("-q", "--quiet", action="store_true", help="do not log to stdout")
     run.set_defaults(func=_cmd_run)
+    listing = sub.add_parser(
+        "plugins", help="list installed extensions by entry-point group, and whether they load"
+    )
+    listing.add_argument(
+        "--check", action="store_true", help="exit with status 1 if any plugin fails to load"
+    )
+    listing.set_defaults(func=_cmd_plugins)
     return parser
 
 

@@ -1,0 +1,111 @@
+"""cyclone-ext-memory: a third-party extension written only against cyclone's public API.
+
+``memory://NAME?max_keys=N&start_delay=S&fail_start=1&journal=PATH`` is a key-value
+store held in memory. Every start and stop is recorded in ``EVENTS`` (and appended
+to the ``journal`` file when given), so tests can see the order of the life cycle.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from twisted.internet import defer, reactor, task
+
+import cyclone.web
+
+EVENTS: list[tuple[str, str]] = []
+
+
+def _flag(value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError("expected 0 or 1")
+    return value == "1"
+
+
+class MemoryStore:
+    """The service: ``get``/``set`` return Deferreds, like a networked store would."""
+
+    def __init__(self, url, max_keys=100, start_delay=0.0, fail_start=False, journal=None):
+        self.url = url
+        self.name = url.partition("://")[2]
+        self.max_keys = max_keys
+        self.start_delay = start_delay
+        self.fail_start = fail_start
+        self.journal = journal
+        self.running = False
+        self.data = {}
+
+    def _record(self, event):
+        EVENTS.append((event, self.name))
+        if self.journal:
+            with open(self.journal, "a") as f:
+                f.write(f"{event} {self.name}\n")
+
+    def start(self):
+        self._record("starting")
+        d = task.deferLater(reactor, self.start_delay, lambda: None)
+
+        def started(_):
+            if self.fail_start:
+                raise ConnectionRefusedError(f"cannot reach {self.name}")
+            self.running = True
+            self._record("started")
+
+        return d.addCallback(started)
+
+    def stop(self):
+        self._record("stopping")
+        d = task.deferLater(reactor, self.start_delay, lambda: None)
+
+        def stopped(_):
+            self.running = False
+            self.data.clear()
+            self._record("stopped")
+
+        return d.addCallback(stopped)
+
+    def get(self, key):
+        if not self.running:
+            return defer.fail(RuntimeError("store is not running"))
+        return defer.succeed(self.data.get(key))
+
+    def set(self, key, value):
+        if not self.running:
+            return defer.fail(RuntimeError("store is not running"))
+        if key not in self.data and len(self.data) >= self.max_keys:
+            return defer.fail(KeyError("store is full"))
+        self.data[key] = value
+        return defer.succeed(None)
+
+
+def memory(url, **options):
+    """The ``cyclone.storage`` entry point: ``memory(url, **options) -> MemoryStore``."""
+    return MemoryStore(url, **options)
+
+
+memory.options = {"max_keys": int, "start_delay": float, "fail_start": _flag, "journal": str}
+
+
+class TokenScheme:
+    """``Authorization: Token <secret>``."""
+
+    name = "Token"
+
+    def parse(self, header_value):
+        scheme, _, token = header_value.partition(" ")
+        if scheme.lower() != "token" or not token:
+            return None
+        return token.strip()
+
+    def challenge(self, realm, **params):
+        return f'Token realm="{realm}"'
+
+
+token = TokenScheme()
+
+
+class EchoHandler(cyclone.web.RequestHandler):
+    """The ``cyclone.rpc`` entry point: echoes the request body, base64-encoded."""
+
+    def post(self):
+        self.write(base64.b64encode(self.request.body))
