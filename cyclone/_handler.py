@@ -190,6 +190,7 @@ class RequestHandler:
             self._reason = responses.get(status_code, "Unknown")
 
     def get_status(self) -> int:
+        """The response status set so far (200 unless changed)."""
         return self._status_code
 
     def set_header(self, name: str, value: Any) -> None:
@@ -239,18 +240,23 @@ class RequestHandler:
         return self._get_argument(name, default, self.request.arguments, strip)
 
     def get_arguments(self, name: str, strip: bool = True) -> list[str]:
+        """Every value of query or body argument ``name`` (an empty list when absent)."""
         return self._get_arguments(name, self.request.arguments, strip)
 
     def get_query_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """The last value of query argument ``name``; 400 when missing and no default."""
         return self._get_argument(name, default, self.request.query_arguments, strip)
 
     def get_query_arguments(self, name: str, strip: bool = True) -> list[str]:
+        """Every value of query argument ``name``."""
         return self._get_arguments(name, self.request.query_arguments, strip)
 
     def get_body_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
+        """The last value of form-body argument ``name``; 400 when missing and no default."""
         return self._get_argument(name, default, self.request.body_arguments, strip)
 
     def get_body_arguments(self, name: str, strip: bool = True) -> list[str]:
+        """Every value of form-body argument ``name`` (urlencoded or multipart)."""
         return self._get_arguments(name, self.request.body_arguments, strip)
 
     def _get_argument(
@@ -296,9 +302,11 @@ class RequestHandler:
 
     @property
     def cookies(self) -> dict[str, Any]:
+        """The request cookies by name (each has ``.value``)."""
         return self.request.cookies
 
     def get_cookie(self, name: str, default: str | None = None) -> str | None:
+        """The value of request cookie ``name``, or ``default``."""
         cookie = self.request.cookies.get(name)
         return cookie.value if cookie is not None else default
 
@@ -357,6 +365,7 @@ class RequestHandler:
         self.set_cookie(name, "", path=path, domain=domain, expires=expires, max_age=0, **kwargs)
 
     def clear_all_cookies(self, path: str = "/", domain: str | None = None) -> None:
+        """Tell the browser to delete every cookie this request sent."""
         for name in self.request.cookies:
             if name and _COOKIE_NAME.match(name):
                 self.clear_cookie(name, path=path, domain=domain)
@@ -678,6 +687,7 @@ class RequestHandler:
         return f'"{hasher.hexdigest()}"'
 
     def set_etag_header(self) -> None:
+        """Set the ``Etag`` header from :meth:`compute_etag` (when it gives one)."""
         etag = self.compute_etag()
         if etag is not None:
             self._headers["Etag"] = etag
@@ -717,6 +727,7 @@ class RequestHandler:
         return None
 
     def get_login_url(self) -> str:
+        """The ``login_url`` setting (override for a per-handler login page)."""
         self.require_setting("login_url", "@cyclone.web.authenticated")
         return self.settings["login_url"]
 
@@ -728,4 +739,5 @@ class RequestHandler:
             )
 
     def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the handler named ``name`` (see :meth:`Application.reverse_url`)."""
         return self.application.reverse_url(name, *args)

@@ -126,6 +126,7 @@ class HostRules:
         self.rules: list[tuple[re.Pattern[str], list[URLSpec]]] = []
 
     def add(self, host_pattern: str, specs: list[URLSpec]) -> None:
+        """Add the routes of a host pattern (matched against the whole host name)."""
         if not host_pattern.endswith("$"):
             host_pattern += "$"
         regex = re.compile(host_pattern)
@@ -136,6 +137,7 @@ class HostRules:
             self.rules.append((regex, specs))
 
     def for_host(self, host_name: str, default_host: str | None) -> list[URLSpec] | None:
+        """The routes of the first matching host, else of ``default_host``, else None."""
         for regex, specs in self.rules:
             if regex.match(host_name):
                 return specs

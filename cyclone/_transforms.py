@@ -18,9 +18,11 @@ class OutputTransform:
     def transform_first_chunk(
         self, status_code: int, headers: dict[str, str], chunk: bytes, finishing: bool
     ) -> tuple[int, dict[str, str], bytes]:
+        """Rewrite the status, headers and first body bytes (``finishing``: the whole body)."""
         return status_code, headers, chunk
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        """Rewrite a later body chunk (``finishing``: the last one)."""
         return chunk
 
 

@@ -153,3 +153,10 @@ def test_authenticated_without_login_url_is_500(serve):
     resp = fetch(port, "/secret")
     assert resp.status == 500
     assert b"login_url" not in resp.body
+
+
+def test_redirect_handler_placeholders_cannot_point_to_another_host(serve):
+    port = serve(Application([(r"/go/(.*)", RedirectHandler, {"url": "/{0}"})]))
+    for path in ("/go//evil.com/x", "/go/%2F%2Fevil.com/x", "/go/%5C%5Cevil.com/x"):
+        location = fetch(port, path).headers["Location"]
+        assert location == "/evil.com/x", (path, location)
