@@ -642,8 +642,14 @@ class HTTPConnection(Protocol):
         if not request._response_keep_alive or self._upgraded:  # type: ignore[attr-defined]
             self.close()
             return
-        if not self._processing:
-            self._process_queue()
+        if self._processing:
+            return  # answered synchronously: the dispatch loop goes on by itself
+        if self._queue or self._pending:
+            # Answered later (asynchronously): the next request starts on its own
+            # turn of the reactor, after the finishing handler's on_finish.
+            reactor.callLater(0, self._process_queue)
+        else:
+            self._after_idle()
 
     # -- protocol upgrades -------------------------------------------------------------
 

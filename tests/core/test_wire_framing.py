@@ -147,6 +147,38 @@ def test_pipelined_requests_are_answered_in_order_behind_a_slow_one(port):
     assert closed
 
 
+EVENTS: list[str] = []
+
+
+class LoggingHandler(cyclone.web.RequestHandler):
+    async def get(self, delay):
+        EVENTS.append(f"get {self.request.path}")
+        await task.deferLater(reactor, float(delay), lambda: None)
+
+    def on_finish(self):
+        EVENTS.append(f"on_finish {self.request.path}")
+
+
+def test_next_pipelined_request_starts_after_on_finish(serve):
+    EVENTS.clear()
+    port = serve(cyclone.web.Application([(r"/log/(.*)", LoggingHandler)]))
+    responses, _ = exchange(
+        port,
+        f"GET /log/0.05 HTTP/1.1\r\n{H}\r\nGET /log/0 HTTP/1.1\r\n{H}\r\n"
+        f"GET /log/0.01 HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode(),
+    )
+    assert [r.status for r in responses] == [200, 200, 200]
+    wait_for(lambda: len(EVENTS) == 6)
+    assert EVENTS == [
+        "get /log/0.05",
+        "on_finish /log/0.05",
+        "get /log/0",
+        "on_finish /log/0",
+        "get /log/0.01",
+        "on_finish /log/0.01",
+    ]
+
+
 class GatedHandler(cyclone.web.RequestHandler):
     """Answers only once the test opens the gate; records the connection's queue length."""
 
