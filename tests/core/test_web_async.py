@@ -422,11 +422,6 @@ class FastThenLogHandler(SlowThenLogHandler):
         self.write("fast")
 
 
-@pytest.mark.xfail(
-    reason="wire behaviour (httpserver.py): finishing a response starts the next pipelined "
-    "request re-entrantly, inside the previous handler's finish(), before its on_finish",
-    strict=False,
-)
 def test_pipelined_requests_finish_in_order(serve):
     from client import raw_request
 
