@@ -8,6 +8,7 @@ ENDPOINT_PATHS = {"hello": "/", "json": "/json", "user": "/user/42"}
 MODES = ("keep-alive", "close")
 BASELINE = "cyclone2"
 TARGET_PEER = "starlette"
+NOISE_THRESHOLD = 0.10  # share of a core used by other processes during a pass
 
 INTRO_FILE = Path(__file__).resolve().parent / "intro.md"
 
@@ -120,6 +121,20 @@ def _error_lines(results: dict) -> list[str]:
     return lines
 
 
+def _noise_lines(results: dict) -> list[str]:
+    lines = []
+    for name in _servers(results):
+        for mode in MODES:
+            for ep in ENDPOINT_PATHS:
+                c = _cell(results, name, mode, ep)
+                if c and c.get("other_cpu", 0.0) > NOISE_THRESHOLD:
+                    lines.append(
+                        f"- {_label(results, name)}, {mode} `{ENDPOINT_PATHS[ep]}`: other "
+                        f"processes used up to {100 * c['other_cpu']:.0f}% of a core in a pass"
+                    )
+    return lines
+
+
 def render(results: dict) -> str:
     meta = results["meta"]
     s = meta["settings"]
@@ -163,6 +178,23 @@ def render(results: dict) -> str:
     errors = _error_lines(results)
     out += ["", "### wrk errors", ""]
     out += errors or ["None: no socket errors, timeouts or non-2xx responses in any pass."]
+    has_noise_data = any(
+        "other_cpu" in (_cell(results, n, m, e) or {})
+        for n in _servers(results)
+        for m in MODES
+        for e in ENDPOINT_PATHS
+    )
+    if has_noise_data:
+        out += [
+            "",
+            "### Noise",
+            "",
+            "CPU time used by processes other than the server and wrk during each pass "
+            "(from /proc/stat); figures where it passed "
+            f"{100 * NOISE_THRESHOLD:.0f}% of a core deserve less trust:",
+            "",
+        ]
+        out += _noise_lines(results) or ["None."]
     log_bytes = results["servers"].get("cyclone2-accesslog", {}).get("access_log_bytes")
     if log_bytes:
         out += [
