@@ -31,6 +31,31 @@ _COMPRESSIBLE = re.compile(
 )
 
 
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value allows gzip (``gzip;q=0`` refuses it, ``*`` allows)."""
+    gzip_q = star_q = None
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.partition(";")
+        coding = coding.strip()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding == "*":
+            star_q = q
+        else:
+            gzip_q = q
+    if gzip_q is not None:
+        return gzip_q > 0
+    return star_q is not None and star_q > 0
+
+
 class GZipContentEncoding(OutputTransform):
     """Gzip responses of compressible types for clients that send ``Accept-Encoding: gzip``.
 
@@ -43,8 +68,8 @@ class GZipContentEncoding(OutputTransform):
 
     def __init__(self, request: HTTPRequest) -> None:
         super().__init__(request)
-        accept = request.headers.get("Accept-Encoding", "")
-        self._accepts = "gzip" in accept.lower()
+        accept = request.headers.get("Accept-Encoding")
+        self._accepts = _accepts_gzip(accept) if accept else False
         self._compressor: Any = None
 
     def transform_first_chunk(

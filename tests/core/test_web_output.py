@@ -279,3 +279,25 @@ def test_uncaught_errors_are_logged_with_traceback(serve):
     assert "log_failure" not in forbidden
     assert forbidden["status"] == 403
     assert forbidden["message"] == "secret log message"
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("deflate, gzip;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0, deflate", False),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("deflate, br", False),
+        ("notgzip", False),
+    ],
+)
+def test_accept_encoding_q_values(serve, accept, gzipped):
+    port = serve(_gzip_app(compress_response=True))
+    resp = fetch(port, "/big", headers={"Accept-Encoding": accept})
+    assert (resp.headers.get("Content-Encoding") == "gzip") is gzipped
