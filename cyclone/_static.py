@@ -284,6 +284,8 @@ class StaticFileHandler(RequestHandler):
         Raises 404 for anything outside ``root`` (symlinks resolved) or missing,
         403 for a directory when there is no ``default_filename``.
         """
+        if "\x00" in absolute_path:
+            raise HTTPError(404)
         real_root = os.path.realpath(root)
         real_path = os.path.realpath(absolute_path)
         if not _is_within(real_root, real_path):
