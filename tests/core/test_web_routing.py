@@ -291,3 +291,8 @@ def test_failing_initialize_is_a_500(serve):
     resp = fetch(port, "/")
     assert resp.status == 500
     assert b"secret" not in resp.body
+
+
+def test_reverse_url_with_a_literal_percent_sign():
+    app = Application([url(r"/100%/(\d+)", DottedHandler, name="pct")])
+    assert app.reverse_url("pct", 5) == "/100%/5"
