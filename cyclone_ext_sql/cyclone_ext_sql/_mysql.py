@@ -45,7 +45,7 @@ class MySQLPool(ReconnectingPool):
 
     def __init__(
         self,
-        database: str,
+        target: str,
         *,
         pool_min: int,
         pool_max: int,
@@ -55,9 +55,7 @@ class MySQLPool(ReconnectingPool):
     ) -> None:
         self.read_timeout = read_timeout
         self.write_timeout = write_timeout
-        super().__init__(
-            "pymysql", database, pool_min=pool_min, pool_max=pool_max, **connect_kwargs
-        )
+        super().__init__("pymysql", target, pool_min=pool_min, pool_max=pool_max, **connect_kwargs)
 
     def open_connection(self) -> Any:
         timeout = self.connkw["connect_timeout"]

@@ -81,7 +81,7 @@ class ReconnectingPool(adbapi.ConnectionPool):
 
     Subclasses name the driver module and say how to find a connection's
     socket, whether the driver knows it is closed, and how to ping it.
-    ``database`` (the URL without its password) names the target in errors.
+    ``target`` (the URL without its password) names the target in errors.
     Keyword arguments other than ``pool_min``/``pool_max`` go to the driver's
     ``connect()``.
     """
@@ -91,7 +91,7 @@ class ReconnectingPool(adbapi.ConnectionPool):
     def __init__(
         self,
         module: str,
-        database: str,
+        target: str,
         *,
         pool_min: int,
         pool_max: int,
@@ -99,7 +99,7 @@ class ReconnectingPool(adbapi.ConnectionPool):
     ) -> None:
         if pool_min < 0 or pool_max < 1:
             raise ValueError("pool_min must be >= 0 and pool_max >= 1")
-        self.database = database
+        self.target = target
         self._in_flight: set[defer.Deferred[Any]] = set()
         self._stopped: defer.Deferred[None] | None = None
         super().__init__(
@@ -162,7 +162,7 @@ class ReconnectingPool(adbapi.ConnectionPool):
         try:
             conn = self.open_connection()
         except (self.dbapi.Error, OSError) as exc:
-            raise DatabaseUnavailable(self.database, exc) from exc
+            raise DatabaseUnavailable(self.target, exc) from exc
         self.connections[tid] = conn
         return conn
 
@@ -187,13 +187,13 @@ class ReconnectingPool(adbapi.ConnectionPool):
         raises; the Deferred fires with the function's result or failure.
         """
         if self._stopped is not None:
-            return defer.fail(DatabaseUnavailable(self.database))
+            return defer.fail(DatabaseUnavailable(self.target))
         return self._track(super().runInteraction(interaction, *args, **kw))
 
     def runWithConnection(self, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Run ``func(connection, *args, **kw)`` in a pool thread (adbapi semantics)."""
         if self._stopped is not None:
-            return defer.fail(DatabaseUnavailable(self.database))
+            return defer.fail(DatabaseUnavailable(self.target))
         return self._track(super().runWithConnection(func, *args, **kw))
 
     def runQuery(self, sql: str, params: Any = None) -> defer.Deferred[list[tuple[Any, ...]]]:
