@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from twisted.internet import endpoints, reactor
 from twisted.internet import ssl as twisted_ssl
-from wire import Client
+from wire import Client, wait_for
 
 import cyclone.web
 from cyclone.testing import call
@@ -147,3 +147,17 @@ def test_one_application_serves_several_ports(listening):
     for port in listening:
         with Client(port.getHost().port) as client:
             assert ask(client)["protocol"] == "http"
+
+
+def test_tls_idle_connection_is_closed_promptly_at_shutdown(certificate):
+    key, cert = certificate
+    app = make_app()
+    factory = twisted_ssl.DefaultOpenSSLContextFactory(key, cert)
+    port = call(reactor.listenSSL, 0, app, factory, interface="127.0.0.1")
+    with tls_client(port.getHost().port) as client:
+        ask(client)
+        call(port.stopListening)
+        # The server sends its TLS close alert and closes; it does not wait for the
+        # grace timeout because a producer is still registered on the transport.
+        assert client.is_closed(timeout=1)
+    wait_for(lambda: not app.connections)
