@@ -11,11 +11,11 @@ without it the answer is 403 (the directory is inside the root, so saying it
 exists reveals nothing).
 
 Bodies are streamed: ``get_content`` yields chunks of ``CHUNK_SIZE`` bytes and
-the handler awaits ``flush()`` after each one, so a slow client holds at most a
-few chunks in memory. Reads are plain blocking reads in the reactor thread, one
-chunk at a time. Only a single byte range is honoured; a request for several
-ranges gets the whole file with 200, which RFC 9110 allows and every client
-handles.
+the handler awaits ``flush()`` between them, so a slow client holds at most a
+few chunks in memory (a file of one chunk leaves in a single write). Reads are
+plain blocking reads in the reactor thread, one chunk at a time. Only a single
+byte range is honoured; a request for several ranges gets the whole file with
+200, which RFC 9110 allows and every client handles.
 """
 
 from __future__ import annotations
