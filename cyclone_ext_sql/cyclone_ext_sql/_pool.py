@@ -102,9 +102,21 @@ class ReconnectingPool(adbapi.ConnectionPool):
         self.target = target
         self._in_flight: set[defer.Deferred[Any]] = set()
         self._stopped: defer.Deferred[None] | None = None
+        # adbapi starts its threads as soon as the reactor runs; this pool starts
+        # on start() or on first use instead, so building one costs nothing.
+        self._building = True
         super().__init__(
             module, cp_min=pool_min, cp_max=pool_max, cp_reconnect=False, **connect_kwargs
         )
+        self._building = False
+        if self.startID:
+            self._reactor.removeSystemEventTrigger(self.startID)
+            self.startID = None
+
+    def start(self) -> None:
+        """Start the pool threads (idempotent; done on first use too). Reactor thread only."""
+        if not self._building and self._stopped is None:
+            super().start()
 
     # -- driver hooks -------------------------------------------------------
 
@@ -188,12 +200,14 @@ class ReconnectingPool(adbapi.ConnectionPool):
         """
         if self._stopped is not None:
             return defer.fail(DatabaseUnavailable(self.target))
+        self.start()
         return self._track(super().runInteraction(interaction, *args, **kw))
 
     def runWithConnection(self, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Run ``func(connection, *args, **kw)`` in a pool thread (adbapi semantics)."""
         if self._stopped is not None:
             return defer.fail(DatabaseUnavailable(self.target))
+        self.start()
         return self._track(super().runWithConnection(func, *args, **kw))
 
     def runQuery(self, sql: str, params: Any = None) -> defer.Deferred[list[tuple[Any, ...]]]:

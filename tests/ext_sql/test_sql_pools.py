@@ -261,6 +261,16 @@ def test_service_resumes_by_itself_when_the_server_comes_back(backend, open_serv
         proxy.stop()
 
 
+def test_first_use_starts_a_pool_that_was_never_started(backend):
+    pool = call(storage(backend.scheme), backend.url, **backend.options())
+    try:
+        assert call(pool.runQuery, "SELECT 3") == [(3,)]
+        assert pool.running
+    finally:
+        call(pool.stop)
+    assert not pool.running
+
+
 def test_stop_waits_for_work_then_releases_threads_and_connections(backend, open_service):
     factory = storage(backend.scheme)
     pool = call(factory, backend.url, pool_min=2, pool_max=2, **backend.options())
@@ -286,6 +296,7 @@ def test_options_from_the_url_and_keywords(backend):
     pool = call(factory, backend.url + "?pool_min=0&pool_max=3&timeout=2.5", pool_max=4)
     try:
         assert (pool.min, pool.max) == (0, 4)
+        assert not pool.running and pool.threadpool.threads == []  # built, not started
         assert pool.connkw["connect_timeout"] in (2.5, 3)
     finally:
         call(pool.stop)
