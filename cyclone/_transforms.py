@@ -82,7 +82,8 @@ class GZipContentEncoding(OutputTransform):
             headers["Vary"] = vary + ", Accept-Encoding"
         if not self._accepts or status_code in (204, 304) or status_code < 200:
             return status_code, headers, chunk
-        if "Content-Encoding" in headers:
+        if "Content-Encoding" in headers or "Content-Range" in headers or status_code == 206:
+            # Already encoded, or a byte range: Content-Range counts identity bytes.
             return status_code, headers, chunk
         ctype = headers.get("Content-Type", "").split(";")[0].strip().lower()
         if not _COMPRESSIBLE.match(ctype):

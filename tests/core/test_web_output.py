@@ -30,6 +30,10 @@ class TextHandler(RequestHandler):
         elif kind == "encoded":
             self.set_header("Content-Encoding", "br")
             self.write(BIG_TEXT)
+        elif kind == "range":
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes 0-{len(BIG_TEXT) - 1}/{len(BIG_TEXT) * 2}")
+            self.write(BIG_TEXT)
 
 
 def _gzip_app(**settings):
@@ -64,7 +68,7 @@ def test_no_gzip_when_not_accepted(serve):
     assert "Content-Encoding" not in resp.headers
 
 
-@pytest.mark.parametrize("kind", ["small", "png", "encoded"])
+@pytest.mark.parametrize("kind", ["small", "png", "encoded", "range"])
 def test_no_gzip_for_small_incompressible_or_encoded_bodies(serve, kind):
     port = serve(_gzip_app(compress_response=True))
     resp = fetch(port, f"/{kind}", headers={"Accept-Encoding": "gzip"})
