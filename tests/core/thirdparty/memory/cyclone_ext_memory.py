@@ -1,6 +1,6 @@
 """cyclone-ext-memory: a third-party extension written only against cyclone's public API.
 
-``memory://NAME?max_keys=N&start_delay=S&fail_start=1&journal=PATH`` is a key-value
+``memory://NAME?max_keys=N&start_delay=S&fail_start=1&fail_stop=1&journal=PATH`` is a key-value
 store held in memory. Every start and stop is recorded in ``EVENTS`` (and appended
 to the ``journal`` file when given), so tests can see the order of the life cycle.
 """
@@ -25,12 +25,15 @@ def _flag(value: str) -> bool:
 class MemoryStore:
     """The service: ``get``/``set`` return Deferreds, like a networked store would."""
 
-    def __init__(self, url, max_keys=100, start_delay=0.0, fail_start=False, journal=None):
+    def __init__(
+        self, url, max_keys=100, start_delay=0.0, fail_start=False, fail_stop=False, journal=None
+    ):
         self.url = url
         self.name = url.partition("://")[2]
         self.max_keys = max_keys
         self.start_delay = start_delay
         self.fail_start = fail_start
+        self.fail_stop = fail_stop
         self.journal = journal
         self.running = False
         self.data = {}
@@ -59,6 +62,8 @@ class MemoryStore:
 
         def stopped(_):
             self.running = False
+            if self.fail_stop:
+                raise OSError(f"{self.name} left a lock file behind")
             self.data.clear()
             self._record("stopped")
 
@@ -83,7 +88,13 @@ def memory(url, **options):
     return MemoryStore(url, **options)
 
 
-memory.options = {"max_keys": int, "start_delay": float, "fail_start": _flag, "journal": str}
+memory.options = {
+    "max_keys": int,
+    "start_delay": float,
+    "fail_start": _flag,
+    "fail_stop": _flag,
+    "journal": str,
+}
 
 
 class TokenScheme:
