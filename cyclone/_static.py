@@ -145,6 +145,7 @@ class StaticFileHandler(RequestHandler):
         cls._etag_versions = {}
 
     def head(self, path: str) -> Any:
+        """Like GET, without reading or sending the body."""
         return self.get(path, include_body=False)
 
     async def get(self, path: str, include_body: bool = True) -> None:
