@@ -24,8 +24,8 @@ PAGE = """<!DOCTYPE html>
 <ul>
 <li><a href="/hello">/hello</a> — plain text</li>
 <li><a href="/json">/json</a> — a dict written as JSON</li>
-<li><a href="{user_url}">{user_url}</a> — a routed path, built with <code>reverse_url</code></li>
-<li><a href="/sleep">/sleep</a> — <code>@inlineCallbacks</code> waiting on <code>deferLater</code></li>
+<li><a href="{user_url}">{user_url}</a> — a routed path (<code>reverse_url</code>)</li>
+<li><a href="/sleep">/sleep</a> — <code>@inlineCallbacks</code> and <code>deferLater</code></li>
 <li><a href="/async">/async</a> — <code>async def</code> awaiting a Deferred</li>
 <li><a href="/stream">/stream</a> — a response flushed in chunks</li>
 <li><a href="/clock">/clock</a> — long polling: waits for the next tick of a shared clock</li>
