@@ -12,6 +12,7 @@ from cyclone._errors import HTTPError
 from cyclone._handler import RequestHandler
 from cyclone._request import HTTPRequest
 from cyclone._routing import HostRules, URLSpec, unquote_path_arg
+from cyclone._static import static_routes
 from cyclone._transforms import GZipContentEncoding
 from cyclone._util import ObjectDict, import_object
 from cyclone.httpserver import HTTPServer
@@ -97,6 +98,9 @@ class Application(HTTPServer):
         self.named_handlers: dict[str, URLSpec] = {}
         self._single_host: list[URLSpec] | None = None
         self._log_function: Callable[[RequestHandler], None] | None = settings.get("log_function")
+        static = static_routes(self.settings)
+        if static:
+            handlers = [*static, *(handlers or ())]
         if handlers:
             self.add_handlers(".*$", handlers)
 

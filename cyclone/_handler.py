@@ -741,3 +741,9 @@ class RequestHandler:
     def reverse_url(self, name: str, *args: Any) -> str:
         """The path of the handler named ``name`` (see :meth:`Application.reverse_url`)."""
         return self.application.reverse_url(name, *args)
+
+    def static_url(self, path: str, include_host: bool | None = None, **kwargs: Any) -> str:
+        """The versioned URL of ``path`` below the ``static_path`` setting."""
+        from cyclone._static import static_url_for  # _static imports this module
+
+        return static_url_for(self, path, include_host, **kwargs)

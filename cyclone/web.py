@@ -15,6 +15,7 @@ from cyclone._application import Application, ErrorHandler
 from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
 from cyclone._handler import RequestHandler
 from cyclone._routing import URLSpec, url
+from cyclone._static import StaticFileHandler
 from cyclone._transforms import GZipContentEncoding, OutputTransform
 from cyclone.httputil import url_concat
 
@@ -29,6 +30,7 @@ __all__ = [
     "OutputTransform",
     "RedirectHandler",
     "RequestHandler",
+    "StaticFileHandler",
     "URLSpec",
     "addslash",
     "asynchronous",
