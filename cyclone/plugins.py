@@ -28,6 +28,7 @@ __all__ = [
     "EXTRAS",
     "GROUPS",
     "AuthScheme",
+    "Mailer",
     "PluginConflict",
     "PluginContractError",
     "PluginError",
@@ -84,6 +85,17 @@ class Service(Protocol):
     def start(self) -> Deferred[Any] | None: ...
 
     def stop(self) -> Deferred[Any] | None: ...
+
+
+@runtime_checkable
+class Mailer(Service, Protocol):
+    """What a ``cyclone.mail`` factory returns: a service that sends messages.
+
+    ``send(message)`` takes an ``email.message.EmailMessage`` and returns a
+    Deferred that fires once the message is accepted for delivery.
+    """
+
+    def send(self, message: Any) -> Deferred[Any]: ...
 
 
 @runtime_checkable
@@ -307,14 +319,17 @@ def _kind(obj: Any) -> str:
     return f"{type(obj).__name__} {obj!r}"[:120]
 
 
-def _protocol_members(protocol: type) -> list[tuple[str, Callable[..., Any] | None]]:
-    """The members a Protocol declares: attributes (None) and methods (their function)."""
-    members: list[tuple[str, Callable[..., Any] | None]] = [
-        (attr, None) for attr in getattr(protocol, "__annotations__", {})
-    ]
-    for attr, value in vars(protocol).items():
-        if inspect.isfunction(value) and (attr == "__call__" or not attr.startswith("_")):
-            members.append((attr, value))
+def _protocol_members(protocol: type) -> dict[str, Callable[..., Any] | None]:
+    """The members a Protocol declares, with its bases': attributes (None) and methods."""
+    members: dict[str, Callable[..., Any] | None] = {}
+    for klass in reversed(protocol.__mro__):
+        if klass is object or klass.__module__ == "typing":
+            continue
+        for attr in vars(klass).get("__annotations__", {}):
+            members[attr] = None
+        for attr, value in vars(klass).items():
+            if inspect.isfunction(value) and (attr == "__call__" or not attr.startswith("_")):
+                members[attr] = value
     return members
 
 
@@ -325,7 +340,7 @@ def contract_problems(obj: Any, protocol: type) -> list[str]:
     :mod:`cyclone.services` for the services that factories return.
     """
     problems = []
-    for attr, method in _protocol_members(protocol):
+    for attr, method in _protocol_members(protocol).items():
         if method is None:
             if not hasattr(obj, attr):
                 problems.append(f"missing attribute {attr!r}")

@@ -138,11 +138,11 @@ def _parse_url(url: str, where: str) -> tuple[str, list[tuple[str, str]], str]:
     return parts.scheme, pairs, bare
 
 
-def _find_factory(scheme: str, where: str) -> Any:
+def _find_factory(scheme: str, where: str) -> tuple[str, Any]:
     for group in SERVICE_GROUPS:
         if scheme in plugins.names(group):
             try:
-                return plugins.load(group, scheme)
+                return group, plugins.load(group, scheme)
             except plugins.PluginError as e:
                 raise ServiceConfigError(f"{where}: {e}") from e
     installed = sorted({n for group in SERVICE_GROUPS for n in plugins.names(group)})
@@ -198,13 +198,14 @@ def create_service(key: str, spec: ServiceSpec) -> Any:
     url, given = _split_spec(key, spec)
     where = f"services[{key!r}] ({mask_url(url)})"
     scheme, pairs, bare_url = _parse_url(url, where)
-    factory = _find_factory(scheme, where)
+    group, factory = _find_factory(scheme, where)
     options = _options(scheme, factory.options, pairs, given, where)
     try:
         service = factory(bare_url, **options)
     except Exception as e:
         raise ServiceConfigError(f"{where}: {type(e).__name__}: {e}") from e
-    problems = plugins.contract_problems(service, plugins.Service)
+    contract = plugins.Mailer if group == plugins.MAIL else plugins.Service
+    problems = plugins.contract_problems(service, contract)
     if problems:
         raise ServiceConfigError(
             f"{where}: the {scheme!r} factory returned {type(service).__name__}, "

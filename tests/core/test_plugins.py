@@ -266,6 +266,7 @@ def test_cyclone_plugins_lists_third_party_distributions(tmp_path):
     ]
     assert [line.split()[0] for line in lines if "cyclone-ext-memory" in line] == [
         "memory",
+        "outbox",
         "token",
         "echo",
     ]

@@ -121,6 +121,10 @@ def test_a_service_is_built_at_construction_with_converted_options(memory):
         (42, "must be a URL string or a dict with a 'url' key, got int"),
         ("nostart://x", "which is not a service: missing method start()"),
         ("nooptions://x", "missing attribute 'options'"),
+        (
+            "nosend://x",
+            "the 'nosend' factory returned Silent, which is not a service: missing method send()",
+        ),
     ],
 )
 def test_a_bad_service_spec_fails_at_construction_naming_key_and_url(memory, spec, expected):
@@ -130,6 +134,14 @@ def test_a_bad_service_spec_fails_at_construction_naming_key_and_url(memory, spe
     message = str(info.value)
     assert expected in message
     assert message.startswith("services['store']")
+
+
+def test_a_mail_scheme_resolves_in_cyclone_mail(memory):
+    app = Application([], services={"mail": "outbox://127.0.0.1"})
+    call(app.start_services)
+    call(app.settings.mail.send, "a message")
+    assert app.settings.mail.sent == ["a message"]
+    call(app.stop_services)
 
 
 def test_a_bad_url_error_masks_the_password(memory):

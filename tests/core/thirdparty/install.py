@@ -21,6 +21,7 @@ DISTRIBUTIONS = {
             "cyclone.storage": {"memory": "cyclone_ext_memory:memory"},
             "cyclone.auth": {"token": "cyclone_ext_memory:token"},
             "cyclone.rpc": {"echo": "cyclone_ext_memory:EchoHandler"},
+            "cyclone.mail": {"outbox": "cyclone_ext_memory:outbox"},
         },
     ),
     "cyclone-ext-othermemory": (
@@ -44,6 +45,7 @@ DISTRIBUTIONS = {
             },
             "cyclone.rpc": {"notahandler": "cyclone_ext_badcontract:NotAHandler"},
             "cyclone.auth": {"half": "cyclone_ext_badcontract:half"},
+            "cyclone.mail": {"nosend": "cyclone_ext_badcontract:nosend"},
         },
     ),
 }

@@ -37,3 +37,19 @@ def nostart(url, **options):
 
 
 nostart.options = {}
+
+
+class Silent:
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+def nosend(url, **options):
+    """A mail factory whose service cannot send."""
+    return Silent()
+
+
+nosend.options = {}

@@ -120,3 +120,29 @@ class EchoHandler(cyclone.web.RequestHandler):
 
     def post(self):
         self.write(base64.b64encode(self.request.body))
+
+
+class Outbox:
+    """The ``cyclone.mail`` service: keeps every message it is asked to send."""
+
+    def __init__(self, url):
+        self.url = url
+        self.sent = []
+
+    def start(self):
+        return None
+
+    def stop(self):
+        return None
+
+    def send(self, message):
+        self.sent.append(message)
+        return defer.succeed(None)
+
+
+def outbox(url, **options):
+    """The ``cyclone.mail`` entry point: ``outbox(url) -> Outbox``."""
+    return Outbox(url)
+
+
+outbox.options = {}
