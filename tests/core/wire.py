@@ -199,9 +199,13 @@ class Client:
 
 
 def exchange(
-    port: int, data: bytes, head: bool = False, timeout: float = DEFAULT_TIMEOUT
+    port: int,
+    data: bytes,
+    head: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    quiet: float = 0.5,
 ) -> tuple[list[Response], bool]:
-    """Send ``data`` and read until the server closes (or goes quiet).
+    """Send ``data``; read until the server closes or stays quiet for ``quiet`` seconds.
 
     Returns the responses and whether the connection was closed by the server.
     """
@@ -217,7 +221,7 @@ def exchange(
                     assert not client.buf, f"trailing bytes after responses: {client.buf!r}"
                     return responses, True
                 try:
-                    client._recv(min(deadline, time.monotonic() + 0.5))
+                    client._recv(min(deadline, time.monotonic() + quiet))
                 except TimeoutError:
                     if client.buf or time.monotonic() >= deadline:
                         raise
