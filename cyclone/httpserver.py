@@ -14,7 +14,6 @@ sweeper per server checks the deadlines a few times a second.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -31,10 +30,14 @@ from zope.interface import implementer
 from cyclone._request import HTTPRequest
 from cyclone.httputil import (
     HTTPHeaders,
+    HTTPInputError,
     HTTPLimits,
     SpooledBuffer,
-    is_valid_ip,
+    apply_xheaders,
+    is_token,
+    is_valid_host,
     responses,
+    split_absolute_form,
 )
 
 __all__ = ["HTTPConnection", "HTTPOutputError", "HTTPRequest", "HTTPServer"]
@@ -77,20 +80,6 @@ class _WireError:
         self.extra_headers = extra_headers
 
 
-# RFC 9110 7.2 / RFC 3986 3.2.2: reg-name or IPv4 (same characters), or an IP
-# literal in brackets, then an optional port made of digits.
-_HOST_RE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[([0-9A-Fa-f:.]+)\])(?::[0-9]*)?")
-_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-
-def _is_valid_host(value: str) -> bool:
-    match = _HOST_RE.fullmatch(value)
-    if match is None:
-        return False
-    literal = match.group(1)
-    return literal is None or is_valid_ip(literal)
-
-
 _LLHTTP_METHODS = frozenset(
     b"DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH "
     b"SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY "
@@ -108,7 +97,7 @@ def _method_error(data: bytes) -> _WireError:
         if method not in _LLHTTP_METHODS or end < 0:
             break
         pos = end + 4
-    if method and all(b in _TCHAR for b in method):
+    if is_token(method):
         return _WireError(405, "Method not allowed", (("Allow", _ALLOWED_METHODS),))
     return _WireError(400, "Bad Request: invalid method")
 
@@ -364,7 +353,7 @@ class HTTPConnection(Protocol):
             raise _Reject(400, "Bad Request: more than one Host header")
         if self._hosts == 0 and version == "1.1":
             raise _Reject(400, "Bad Request: missing Host header")
-        if self._hosts and not _is_valid_host(headers["Host"]):
+        if self._hosts and not is_valid_host(headers["Host"]):
             raise _Reject(400, "Bad Request: invalid Host header")
         te = headers.get("Transfer-Encoding")
         length = None
@@ -404,7 +393,7 @@ class HTTPConnection(Protocol):
         remote_ip = self.remote_ip
         protocol = self.protocol
         if self.server.xheaders:
-            remote_ip, protocol = _apply_xheaders(headers, remote_ip, protocol)
+            remote_ip, protocol = apply_xheaders(headers, remote_ip, protocol)
         try:
             uri = self._url.decode("ascii")
         except UnicodeDecodeError:
@@ -413,7 +402,10 @@ class HTTPConnection(Protocol):
         if uri[:1] != "/" and uri != "*":
             if parser.get_method() == b"CONNECT":
                 raise _Reject(405, "Method not allowed", (("Allow", _ALLOWED_METHODS),))
-            uri, host = _absolute_form(uri)
+            try:
+                uri, host = split_absolute_form(uri)
+            except HTTPInputError as e:
+                raise _Reject(400, f"Bad Request: {e}") from None
         body: bytes | SpooledBuffer | None = self._body_buffer
         request = HTTPRequest(
             parser.get_method().decode("ascii"),
@@ -699,30 +691,6 @@ class _Reject(Exception):
     ) -> None:
         super().__init__(message)
         self.error = _WireError(status, message, extra_headers)
-
-
-def _apply_xheaders(headers: HTTPHeaders, remote_ip: str, protocol: str) -> tuple[str, str]:
-    forwarded = headers.get("X-Forwarded-For")
-    ip = headers.get("X-Real-Ip") or (forwarded.split(",")[-1].strip() if forwarded else None)
-    if ip and is_valid_ip(ip):
-        remote_ip = ip
-    proto = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
-    if proto:
-        proto = proto.split(",")[-1].strip().lower()
-        if proto in ("http", "https"):
-            protocol = proto
-    return remote_ip, protocol
-
-
-def _absolute_form(uri: str) -> tuple[str, str]:
-    """``http://host/path?q`` → (``/path?q``, ``host``), as RFC 9112 asks servers to accept."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep or scheme.lower() not in ("http", "https"):
-        raise _Reject(400, f"Bad Request: invalid request target {uri[:100]!r}")
-    host, slash, path = rest.partition("/")
-    if not host or not _is_valid_host(host):
-        raise _Reject(400, "Bad Request: invalid host in request target")
-    return "/" + path if slash else "/", host
 
 
 class HTTPServer(ServerFactory):

@@ -12,6 +12,7 @@ import calendar
 import datetime
 import email.utils
 import ipaddress
+import re
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -35,14 +36,18 @@ __all__ = [
     "HTTPLimits",
     "MultipartError",
     "SpooledBuffer",
+    "apply_xheaders",
     "format_timestamp",
     "http_date",
+    "is_token",
+    "is_valid_host",
     "is_valid_ip",
     "parse_body_arguments",
     "parse_cookie",
     "parse_header",
     "parse_multipart_form_data",
     "responses",
+    "split_absolute_form",
     "split_host_and_port",
     "url_concat",
 ]
@@ -261,6 +266,64 @@ def is_valid_ip(ip: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# RFC 9110 7.2 and RFC 3986 3.2.2: a reg-name or IPv4 address (same characters),
+# or an IP literal in brackets, then an optional port made of digits.
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[([0-9A-Fa-f:.]+)\])(?::[0-9]*)?")
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def is_valid_host(value: str) -> bool:
+    """True for a valid ``Host`` value: ``name``, ``1.2.3.4`` or ``[::1]``, with ``:port``."""
+    match = _HOST_RE.fullmatch(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    return literal is None or is_valid_ip(literal)
+
+
+def is_token(value: bytes) -> bool:
+    """True for a non-empty RFC 9110 token (a method or header name)."""
+    return bool(value) and all(b in _TCHAR for b in value)
+
+
+def split_absolute_form(target: str) -> tuple[str, str]:
+    """``http://host/path?q`` → (``/path?q``, ``host``): the absolute-form of RFC 9112 3.2.2.
+
+    Raises :class:`HTTPInputError` for another scheme or an invalid host.
+    """
+    scheme, sep, rest = target.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise HTTPInputError(f"invalid request target {target[:100]!r}")
+    end = len(rest)
+    for mark in "/?":
+        pos = rest.find(mark)
+        if 0 <= pos < end:
+            end = pos
+    host, path = rest[:end], rest[end:]
+    if not host or not is_valid_host(host):
+        raise HTTPInputError("invalid host in request target")
+    return ("/" + path if path[:1] == "?" else path or "/"), host
+
+
+def apply_xheaders(headers: HTTPHeaders, remote_ip: str, protocol: str) -> tuple[str, str]:
+    """The client address and scheme that a trusted proxy reports, when valid.
+
+    ``X-Real-Ip``, else the last hop of ``X-Forwarded-For``, replaces ``remote_ip``
+    if it is an IP address; ``X-Scheme`` or the last ``X-Forwarded-Proto`` replaces
+    ``protocol`` if it is ``http`` or ``https``. Anything else is ignored.
+    """
+    forwarded = headers.get("X-Forwarded-For")
+    ip = headers.get("X-Real-Ip") or (forwarded.split(",")[-1].strip() if forwarded else None)
+    if ip and is_valid_ip(ip):
+        remote_ip = ip
+    proto = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto")
+    if proto:
+        proto = proto.split(",")[-1].strip().lower()
+        if proto in ("http", "https"):
+            protocol = proto
+    return remote_ip, protocol
 
 
 def split_host_and_port(netloc: str) -> tuple[str, int | None]:

@@ -207,3 +207,55 @@ def test_xheaders_are_ignored_without_the_setting(port):
         port, headers={"X-Real-Ip": "10.1.2.3", "X-Scheme": "https", "X-Forwarded-For": "10.0.0.9"}
     )
     assert (seen["remote_ip"], seen["protocol"]) == ("127.0.0.1", "http")
+
+
+# -- the pure rules behind them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("example.com", True),
+        ("example.com:8080", True),
+        ("127.0.0.1:80", True),
+        ("[::1]:8080", True),
+        ("[2001:db8::1]", True),
+        ("xn--bcher-kva.example", True),
+        ("", True),  # allowed by RFC 9110 when the target has no authority
+        ("exa mple.com", False),
+        ("user@example.com", False),
+        ("example.com/path", False),
+        ("example.com:80:80", False),
+        ("example.com:http", False),
+        ("[::1", False),
+        ("[not-an-ip]", False),
+        ("ex\xe4mple.com", False),
+    ],
+)
+def test_is_valid_host(value, valid):
+    from cyclone.httputil import is_valid_host
+
+    assert is_valid_host(value) is valid
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("http://a.example/p?q=1", ("/p?q=1", "a.example")),
+        ("https://a.example", ("/", "a.example")),
+        ("http://a.example?q=1", ("/?q=1", "a.example")),
+        ("HTTP://a.example:81/", ("/", "a.example:81")),
+    ],
+)
+def test_split_absolute_form(target, expected):
+    from cyclone.httputil import split_absolute_form
+
+    assert split_absolute_form(target) == expected
+
+
+@pytest.mark.parametrize("target", ["ftp://a/", "http:///p", "http://a@b/", "a.example:80"])
+def test_split_absolute_form_refuses(target):
+    from cyclone.httputil import HTTPInputError, split_absolute_form
+
+    with pytest.raises(HTTPInputError):
+        split_absolute_form(target)
