@@ -181,7 +181,12 @@ class _Writer:
     def write_expression(self, node: Expression) -> None:
         line = node.line
         self.write(f"_tt_tmp = {node.expression}", line)
-        self.write("if isinstance(_tt_tmp, _tt_async_types): _tt_tmp = await _tt_tmp", line)
+        # Deferred's class is an ABC, slow to isinstance-check: let strings skip it.
+        self.write(
+            "if not isinstance(_tt_tmp, _tt_string_types)"
+            " and isinstance(_tt_tmp, _tt_async_types): _tt_tmp = await _tt_tmp",
+            line,
+        )
         self.write("if isinstance(_tt_tmp, _tt_string_types): _tt_tmp = _tt_utf8(_tt_tmp)", line)
         self.write("else: _tt_tmp = _tt_utf8(str(_tt_tmp))", line)
         if not node.raw and self.template.autoescape is not None:
