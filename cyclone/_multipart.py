@@ -234,7 +234,7 @@ def _parse_part_headers(block: bytes) -> dict[str, str]:
             continue
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip() or line[0] in " \t":
-            raise MultipartError(f"malformed part header line {line!r}")
+            raise MultipartError(f"malformed part header line {line[:100]!a}")
         headers[name.lower()] = value.strip(" \t")
     return headers
 
@@ -366,7 +366,7 @@ class _MultipartParser:
             raise MultipartError("part without Content-Disposition")
         kind, params = parse_header(disposition)
         if kind != "form-data" or not params.get("name"):
-            raise MultipartError(f"part is not form-data with a name: {disposition!r}")
+            raise MultipartError(f"part is not form-data with a name: {disposition[:100]!a}")
         self.part = SpooledBuffer(self.limits.body_spill_threshold)
 
     def _finish_part(self) -> None:

@@ -57,7 +57,8 @@ def _status_line(code: int, reason: str) -> bytes:
     key = (code, reason)
     line = _status_lines.get(key)
     if line is None:
-        line = f"HTTP/1.1 {code} {reason}\r\n".encode("latin-1")
+        # a reason built from request data must not stop the response from leaving
+        line = f"HTTP/1.1 {code} {reason}\r\n".encode("latin-1", "replace")
         if len(_status_lines) < 1024:
             _status_lines[key] = line
     return line
@@ -361,7 +362,7 @@ class HTTPConnection(Protocol):
             if version == "1.0":
                 raise _Reject(400, "Bad Request: Transfer-Encoding in an HTTP/1.0 request")
             if te.strip().lower() != "chunked":
-                raise _Reject(400, f"Bad Request: unsupported Transfer-Encoding {te!r}")
+                raise _Reject(400, f"Bad Request: unsupported Transfer-Encoding {te[:100]!a}")
         else:
             length = headers.get("Content-Length")
             if length is not None and int(length) > limits.max_body_size:
@@ -373,7 +374,7 @@ class HTTPConnection(Protocol):
         expect = headers.get("Expect")
         if expect is not None:
             if expect.strip().lower() != "100-continue":
-                raise _Reject(417, f"Expectation {expect!r} not supported")
+                raise _Reject(417, f"Expectation {expect[:100]!a} not supported")
             if version == "1.1":  # HTTP/1.0 clients cannot expect it (RFC 9110 10.1.1)
                 self._expect_continue = True
                 self._maybe_send_continue()

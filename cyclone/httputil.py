@@ -126,7 +126,7 @@ class HTTPHeaders(MutableMapping[str, str]):
         """Add one ``Name: value`` line."""
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip():
-            raise HTTPInputError(f"malformed header line: {line!r}")
+            raise HTTPInputError(f"malformed header line: {line[:100]!a}")
         self.add(name, value.strip(" \t"))
 
     @classmethod
@@ -295,7 +295,7 @@ def split_absolute_form(target: str) -> tuple[str, str]:
     """
     scheme, sep, rest = target.partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
-        raise HTTPInputError(f"invalid request target {target[:100]!r}")
+        raise HTTPInputError(f"invalid request target {target[:100]!a}")
     end = len(rest)
     for mark in "/?":
         pos = rest.find(mark)
@@ -370,9 +370,8 @@ def parse_body_arguments(
     content types are left alone.
     """
     if headers is not None and "Content-Encoding" in headers:
-        raise HTTPInputError(
-            f"unsupported Content-Encoding {headers['Content-Encoding']!r} for a form body", 415
-        )
+        encoding = headers["Content-Encoding"][:100]
+        raise HTTPInputError(f"unsupported Content-Encoding {encoding!a} for a form body", 415)
     ctype, params = parse_header(content_type)
     if ctype == "application/x-www-form-urlencoded":
         raw = body.getvalue() if isinstance(body, SpooledBuffer) else body

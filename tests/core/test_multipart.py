@@ -200,6 +200,13 @@ def test_malformed_multipart_gets_400_naming_the_problem(port, body, ctype, prob
     assert problem in response.reason, response.reason
 
 
+def test_error_naming_non_latin1_input_still_gets_a_response(port):
+    response = post_multipart(port, form("Broken 中文 line\r\n\r\nx".encode()))
+    assert response.status == 400
+    assert "malformed part header" in response.reason
+    assert "\\u4e2d" in response.reason  # escaped, never raw bytes in the status line
+
+
 def test_form_with_content_encoding_is_refused(port):
     with Client(port) as client:
         body = b"a=1"
