@@ -56,7 +56,11 @@ class MissingArgumentError(HTTPError):
 
 
 class HTTPAuthenticationRequired(HTTPError):
-    """401 with a ``WWW-Authenticate`` challenge (cyclone 1.x)."""
+    """401 with a ``WWW-Authenticate`` challenge (cyclone 1.x).
+
+    ``challenges`` (a list of header values) replaces the single challenge built
+    from ``auth_type`` and ``realm``; each becomes its own header.
+    """
 
     def __init__(
         self,
@@ -64,8 +68,17 @@ class HTTPAuthenticationRequired(HTTPError):
         *args: Any,
         auth_type: str = "Basic",
         realm: str = "Restricted Access",
+        challenges: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(401, log_message, *args, **kwargs)
         self.auth_type = auth_type
         self.realm = realm
+        self._challenges = challenges
+
+    def challenges(self) -> list[str]:
+        """The ``WWW-Authenticate`` header values of the 401."""
+        if self._challenges is not None:
+            return list(self._challenges)
+        realm = self.realm.replace("\\", "\\\\").replace('"', '\\"')
+        return [f'{self.auth_type} realm="{realm}"']

@@ -27,6 +27,8 @@ from cyclone import escape
 from cyclone._debugpage import traceback_page
 from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
 from cyclone._request import HTTPRequest
+from cyclone._signing import SignedCookiesMixin
+from cyclone._xsrf import XSRFMixin
 from cyclone.httputil import HTTPInputError, format_timestamp, http_date, responses
 from cyclone.httputil import _normalize_name as _norm
 
@@ -92,7 +94,7 @@ def _is_async_callable(func: Any) -> bool:
     return wrapped is not None and inspect.isgeneratorfunction(wrapped)
 
 
-class RequestHandler:
+class RequestHandler(SignedCookiesMixin, XSRFMixin):
     """Subclass this and define ``get``, ``post``... to handle requests.
 
     The life cycle is Tornado's: ``initialize(**kwargs)`` from the URL spec,
@@ -539,8 +541,8 @@ class RequestHandler:
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))
         if isinstance(exc_info and exc_info[1], HTTPAuthenticationRequired):
-            err = exc_info[1]
-            self.set_header("WWW-Authenticate", f'{err.auth_type} realm="{err.realm}"')
+            for challenge in exc_info[1].challenges():
+                self.add_header("WWW-Authenticate", challenge)
         try:
             self.write_error(status_code, **kwargs)
         except Exception:
@@ -645,9 +647,6 @@ class RequestHandler:
             and self.settings.get("xsrf_cookies")
         ):
             self.check_xsrf_cookie()
-
-    def check_xsrf_cookie(self) -> None:
-        """Verify the XSRF token (provided by the security layer when enabled)."""
 
     def _set_user_then_prepare(self, user: Any) -> None:
         self._current_user = user

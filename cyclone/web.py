@@ -15,6 +15,7 @@ from cyclone._application import Application, ErrorHandler
 from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
 from cyclone._handler import RequestHandler
 from cyclone._routing import URLSpec, url
+from cyclone._signing import create_signed_value, decode_signed_value
 from cyclone._static import StaticFileHandler
 from cyclone._transforms import GZipContentEncoding, OutputTransform
 from cyclone.httputil import url_concat
@@ -35,6 +36,8 @@ __all__ = [
     "addslash",
     "asynchronous",
     "authenticated",
+    "create_signed_value",
+    "decode_signed_value",
     "removeslash",
     "url",
 ]
