@@ -681,6 +681,12 @@ class HTTPConnection(Protocol):
         elif phase == _IDLE:
             self.close()
         elif phase in (_HEADERS, _BODY):
+            if self._reading_paused and (self._active is not None or self._queue):
+                # We stopped reading (pipelining cap), not the client: wait again.
+                limits = self.limits
+                timeout = limits.header_timeout if phase == _HEADERS else limits.body_timeout
+                self.deadline = reactor.seconds() + (timeout or 0.0)
+                return
             self._reject(_WireError(408, "Request Timeout"))
 
 

@@ -176,3 +176,26 @@ def test_slow_handler_is_not_timed_out(serve):
         client.send(f"GET / HTTP/1.1\r\n{H}\r\n".encode())
         response = client.response()
         assert (response.status, response.body) == (200, b"done")
+
+
+def test_request_we_stopped_reading_is_not_timed_out(serve):
+    class Slow(cyclone.web.RequestHandler):
+        async def get(self):
+            from twisted.internet import reactor, task
+
+            await task.deferLater(reactor, float(self.get_argument("d", "0")), lambda: None)
+            self.write(self.request.path)
+
+    settings = {"max_pipelined_requests": 1, "header_timeout": 0.15}
+    port = serve(cyclone.web.Application([(r"/.*", Slow)], **settings))
+    # The third request straddles the server's 4 KiB read slice: its head is half
+    # parsed when the pipelining cap stops the reading, while the first handler sleeps.
+    pad = "q" * 3900
+    data = (
+        f"GET /1?d=0.5 HTTP/1.1\r\n{H}\r\nGET /2 HTTP/1.1\r\n{H}X-Pad: {pad}\r\n\r\n"
+        f"GET /3 HTTP/1.1\r\n{H}X-Pad: {'p' * 1000}\r\nConnection: close\r\n\r\n"
+    )
+    assert data.index("GET /3") < 4096 < len(data)
+    responses, closed = exchange(port, data.encode(), timeout=5, quiet=2)
+    assert [(r.status, r.body) for r in responses] == [(200, b"/1"), (200, b"/2"), (200, b"/3")]
+    assert closed
