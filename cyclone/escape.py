@@ -61,7 +61,10 @@ def url_unescape(
     """Decode a percent-encoded value; ``encoding=None`` returns bytes."""
     if encoding is None:
         if plus:
-            value = to_basestring(value).replace("+", " ")
+            # Stay in bytes: raw query bytes need not be valid UTF-8.
+            value = (
+                value.replace(b"+", b" ") if isinstance(value, bytes) else value.replace("+", " ")
+            )
         return urllib.parse.unquote_to_bytes(value)
     unquote = urllib.parse.unquote_plus if plus else urllib.parse.unquote
     return unquote(to_basestring(value), encoding=encoding)

@@ -68,6 +68,10 @@ def test_url_unescape_with_encoding_none_returns_bytes() -> None:
     assert escape.url_unescape(b"%FF+x", encoding=None, plus=False) == b"\xff+x"
 
 
+def test_url_unescape_to_bytes_accepts_bytes_that_are_not_utf8() -> None:
+    assert escape.url_unescape(b"\xff+%FF", encoding=None) == b"\xff \xff"
+
+
 def test_url_unescape_with_another_encoding() -> None:
     assert escape.url_unescape("caf%E9", encoding="latin-1") == "café"
 
