@@ -29,6 +29,11 @@ DISTRIBUTIONS = {
         "0.3",
         {"cyclone.storage": {"memory": "cyclone_ext_othermemory:memory"}},
     ),
+    "cyclone-ext-cyc1": (
+        "cyc1",
+        "0.1",
+        {"cyclone.auth": {"cyc1": "cyclone_ext_cyc1:cyc1"}},
+    ),
     "cyclone-ext-broken": (
         "broken",
         "0.1",
