@@ -47,7 +47,7 @@ log = Logger(namespace="cyclone.httpserver")
 _FEED_SLICE = 4096
 _CLOSE_GRACE = 10.0
 
-_IDLE, _HEADERS, _BODY, _WAITING, _CLOSING = range(5)
+_IDLE, _HEADERS, _BODY, _WAITING, _CLOSING, _STALLED = range(6)
 
 _status_lines: dict[tuple[int, str], bytes] = {}
 
@@ -130,6 +130,7 @@ class HTTPConnection(Protocol):
         self._feeding = False
         self._last_request_final = False
         self._phase = _IDLE
+        self._stalled_from: tuple[int, float | None] | None = None
         self.deadline: float | None = None
         self.remote_ip = "127.0.0.1"
         self.protocol = "http"
@@ -204,9 +205,19 @@ class HTTPConnection(Protocol):
 
     def pauseProducing(self) -> None:
         self._write_paused = True
+        timeout = self.limits.write_timeout
+        if timeout is not None and self._phase != _CLOSING and self._stalled_from is None:
+            # A client that stops reading what we write is given write_timeout to resume.
+            self._stalled_from = (self._phase, self.deadline)
+            self._phase = _STALLED
+            self.deadline = reactor.seconds() + timeout
 
     def resumeProducing(self) -> None:
         self._write_paused = False
+        if self._stalled_from is not None:
+            if self._phase == _STALLED:
+                self._phase, self.deadline = self._stalled_from
+            self._stalled_from = None
         waiters, self._drain_waiters = self._drain_waiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -669,14 +680,18 @@ class HTTPConnection(Protocol):
     def _set_deadline(self, phase: int, timeout: float | None) -> None:
         if self._phase == _CLOSING:
             return
+        deadline = None if timeout is None else reactor.seconds() + timeout
+        if self._phase == _STALLED:
+            self._stalled_from = (phase, deadline)  # takes effect when writing resumes
+            return
         self._phase = phase
-        self.deadline = None if timeout is None else reactor.seconds() + timeout
+        self.deadline = deadline
 
     def timed_out(self) -> None:
         """Called by the server's sweeper when :attr:`deadline` passes."""
         phase = self._phase
         self.deadline = None
-        if phase == _CLOSING:
+        if phase == _CLOSING or phase == _STALLED:
             self.transport.abortConnection()
         elif phase == _IDLE:
             self.close()

@@ -192,6 +192,7 @@ class HTTPLimits:
     idle_connection_timeout: float | None = 60.0
     header_timeout: float | None = 20.0
     body_timeout: float | None = 120.0
+    write_timeout: float | None = 60.0
     body_spill_threshold: int = 1024 * 1024
     max_multipart_parts: int = 1000
     max_multipart_header_size: int = 16 * 1024
