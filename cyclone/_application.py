@@ -14,9 +14,11 @@ from cyclone._request import HTTPRequest
 from cyclone._routing import HostRules, URLSpec, unquote_path_arg
 from cyclone._static import static_routes
 from cyclone._transforms import GZipContentEncoding
+from cyclone._uimodule import BUILTIN_UI_MODULES, UIModule, load_ui_methods, load_ui_modules
 from cyclone._util import ObjectDict, import_object
 from cyclone.httpserver import HTTPServer
 from cyclone.httputil import HTTPLimits
+from cyclone.template import BaseLoader
 
 access_log = Logger(namespace="cyclone.access")
 
@@ -98,6 +100,15 @@ class Application(HTTPServer):
         self.named_handlers: dict[str, URLSpec] = {}
         self._single_host: list[URLSpec] | None = None
         self._log_function: Callable[[RequestHandler], None] | None = settings.get("log_function")
+        self.ui_modules: dict[str, type[UIModule]] = {
+            **BUILTIN_UI_MODULES,
+            **load_ui_modules(settings.get("ui_modules", {})),
+        }
+        self.ui_methods: dict[str, Callable[..., Any]] = load_ui_methods(
+            settings.get("ui_methods", {})
+        )
+        # One loader per template directory, filled by the handlers that render.
+        self.template_loaders: dict[str, BaseLoader] = {}
         static = static_routes(self.settings)
         if static:
             handlers = [*static, *(handlers or ())]

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from cyclone import escape
 from cyclone._debugpage import traceback_page
 from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
+from cyclone._rendering import TemplateRenderingMixin
 from cyclone._request import HTTPRequest
 from cyclone._signing import SignedCookiesMixin
 from cyclone._xsrf import XSRFMixin
@@ -94,7 +95,7 @@ def _is_async_callable(func: Any) -> bool:
     return wrapped is not None and inspect.isgeneratorfunction(wrapped)
 
 
-class RequestHandler(SignedCookiesMixin, XSRFMixin):
+class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     """Subclass this and define ``get``, ``post``... to handle requests.
 
     The life cycle is Tornado's: ``initialize(**kwargs)`` from the URL spec,

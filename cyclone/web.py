@@ -18,6 +18,7 @@ from cyclone._routing import URLSpec, url
 from cyclone._signing import create_signed_value, decode_signed_value
 from cyclone._static import StaticFileHandler
 from cyclone._transforms import GZipContentEncoding, OutputTransform
+from cyclone._uimodule import TemplateModule, UIModule
 from cyclone.httputil import url_concat
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "RedirectHandler",
     "RequestHandler",
     "StaticFileHandler",
+    "TemplateModule",
+    "UIModule",
     "URLSpec",
     "addslash",
     "asynchronous",
