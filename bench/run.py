@@ -424,20 +424,31 @@ def run_wrk(
 
 
 def measured_pass(
-    running: Running, path: str, duration: float, close: bool, quiet_wait: float
+    running: Running, path: str, duration: float, close: bool, quiet_wait: float, cell: dict
 ) -> dict:
+    """One measured pass; ``cell`` carries state across the passes of one endpoint and mode.
+
+    Waiting for quiet and running a noisy pass again help against short bursts of
+    other work; when a wait runs out (others keep the machine busy), the rest of
+    the cell is measured as it comes, so a run under load still ends in time.
+    """
+    best: dict | None = None
     for attempt in range(2):
-        if quiet_wait > 0:
+        if quiet_wait > 0 and not cell.get("busy"):
             level = wait_for_quiet(quiet_wait)
             if level >= QUIET_THRESHOLD:
+                cell["busy"] = True
                 log(f"other processes still use {100 * level:.0f}% of a core; measuring anyway")
         result = run_wrk(running.port, path, duration, close, running.proc.pid)
-        other = result["cpu_s"]["other"] / (result["duration_us"] / 1e6)
+        result["other_share"] = result["cpu_s"]["other"] / (result["duration_us"] / 1e6)
         result["retried"] = attempt
-        if other <= NOISY_PASS:
+        if best is None or result["other_share"] < best["other_share"]:
+            best = result  # keep the quieter of the two attempts
+        if result["other_share"] <= NOISY_PASS or cell.get("busy"):
             break
-        log(f"other processes used {100 * other:.0f}% of a core during the pass")
-    return result
+        log(f"other processes used {100 * result['other_share']:.0f}% of a core during the pass")
+    assert best is not None
+    return best
 
 
 def summarize(passes: list[dict]) -> dict:
@@ -474,8 +485,9 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict:
             for name, path, _check in ENDPOINTS:
                 if args.warmup > 0:
                     run_wrk(port, path, args.warmup, close)
+                cell: dict = {}
                 passes = [
-                    measured_pass(running, path, args.duration, close, args.quiet_wait)
+                    measured_pass(running, path, args.duration, close, args.quiet_wait, cell)
                     for _ in range(args.passes)
                 ]
                 summary = summarize(passes)
