@@ -660,11 +660,13 @@ def main(argv: list[str] | None = None) -> int:
             results["servers"][server.name] = bench_server(server, args)
             results["labels"][server.name] = server.label
             results["notes"][server.name] = server.note
+            # kept after every server, so an interrupted run still leaves its numbers
+            (RESULTS / "in-progress.raw").write_text(json.dumps(results, indent=1) + "\n")
     except BenchError as e:
         log(f"FAILED: {e}")
         return 1
     except KeyboardInterrupt:
-        log("interrupted; servers stopped")
+        log(f"interrupted; servers stopped; finished servers are in {RESULTS / 'in-progress.raw'}")
         return 130
 
     RESULTS.mkdir(exist_ok=True)
