@@ -19,6 +19,7 @@ from cyclone._httpauth import (
     parse_auth_params,
     requires,
 )
+from cyclone._oauth2 import GitHubOAuth2Mixin, GoogleOAuth2Mixin, OAuth2Mixin
 from cyclone.web import authenticated
 
 __all__ = [
@@ -26,7 +27,10 @@ __all__ = [
     "BasicScheme",
     "DigestCredentials",
     "DigestScheme",
+    "GitHubOAuth2Mixin",
+    "GoogleOAuth2Mixin",
     "HTTPAuthenticationRequired",
+    "OAuth2Mixin",
     "StaleCredentials",
     "authenticated",
     "basic",
