@@ -192,10 +192,19 @@ class HTTPConnection(Protocol):
         if self._reading_paused:
             self._reading_paused = False
             transport.resumeProducing()
-        transport.loseConnection()
+        half_close = getattr(transport, "loseWriteConnection", None)
+        if half_close is not None and not ISSLTransport.providedBy(transport):
+            # Lingering close: send FIN but keep reading (and discarding) until the
+            # peer closes. Closing with unread bytes would make the kernel send a
+            # RST, which can destroy the final response before the client reads it.
+            half_close()
+        else:
+            transport.loseConnection()
 
     def close_when_idle(self) -> None:
         """Finish the requests already received, then close (graceful shutdown)."""
+        if self._closed or self._phase == _CLOSING:
+            return  # already closing: keep reading so the peer's close is noticed
         self._closing = True
         self._pause_reading()
         if self._active is None and not self._queue:
@@ -264,7 +273,9 @@ class HTTPConnection(Protocol):
             self._feed(data[start : start + _FEED_SLICE])
 
     def _feed(self, data: bytes) -> None:
-        if self._phase == _HEADERS:
+        if self._phase != _BODY:
+            # Counted from the end of the previous message, so the first bytes of
+            # a head (those fed before llhttp says a message began) count too.
             self._raw_header_bytes += len(data)
         self._feeding = True
         try:
@@ -332,7 +343,6 @@ class HTTPConnection(Protocol):
         self._expect_continue = False
 
     def on_message_begin(self) -> None:
-        self._raw_header_bytes = 0
         self._set_deadline(_HEADERS, self.limits.header_timeout)
 
     def on_url(self, url: bytes) -> None:
@@ -353,6 +363,7 @@ class HTTPConnection(Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        self._raw_header_bytes = 0
         limits = self.limits
         if self._header_bytes > limits.max_header_size:
             raise _Reject(431, "Request header fields too large")
