@@ -7,47 +7,42 @@ http://127.0.0.1:8888/.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 from twisted.internet import defer, reactor, task
 
 import cyclone.web
-from cyclone.escape import xhtml_escape
+from cyclone import locale
 
-PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>cyclone 2 showcase</title>
-<style>body{{font-family:sans-serif;max-width:46em;margin:2em auto}}code{{background:#eee}}</style>
-</head><body>
-<h1>cyclone 2 showcase</h1>
-<p>Tornado's web API, served by a Twisted protocol.</p>
-<ul>
-<li><a href="/hello">/hello</a> — plain text</li>
-<li><a href="/json">/json</a> — a dict written as JSON</li>
-<li><a href="{user_url}">{user_url}</a> — a routed path (<code>reverse_url</code>)</li>
-<li><a href="/sleep">/sleep</a> — <code>@inlineCallbacks</code> and <code>deferLater</code></li>
-<li><a href="/async">/async</a> — <code>async def</code> awaiting a Deferred</li>
-<li><a href="/stream">/stream</a> — a response flushed in chunks</li>
-<li><a href="/clock">/clock</a> — long polling: waits for the next tick of a shared clock</li>
-<li><a href="/upload">/upload</a> — a multipart file upload</li>
-<li><a href="/boom">/boom</a> — an uncaught error (a traceback page with <code>--debug</code>)</li>
-</ul>
-<p>Your address: <code>{remote_ip}</code>, protocol <code>{protocol}</code>,
-user agent <code>{agent}</code>.</p>
-</body></html>
-"""
+HERE = os.path.dirname(os.path.abspath(__file__))
+LANGUAGES = ("en_US", "pt_BR", "es_ES")
 
 
 class IndexHandler(cyclone.web.RequestHandler):
-    def get(self) -> None:
-        self.write(
-            PAGE.format(
-                user_url=self.reverse_url("user", 42),
-                remote_ip=xhtml_escape(self.request.remote_ip),
-                protocol=xhtml_escape(self.request.protocol),
-                agent=xhtml_escape(self.request.headers.get("User-Agent", "?")),
-            )
-        )
+    """The index, rendered from templates/ in the visitor's language."""
+
+    def get_user_locale(self) -> locale.Locale | None:
+        # ?lang=pt_BR wins; otherwise the Accept-Language header decides.
+        code = self.get_query_argument("lang", None)
+        return locale.get(code) if code in LANGUAGES else None
+
+    def get(self) -> defer.Deferred[None]:
+        _ = self.locale.translate
+        pages = [
+            ("/hello", _("plain text")),
+            ("/json", _("a dict written as JSON")),
+            (self.reverse_url("user", 42), _("a routed path (reverse_url)")),
+            ("/sleep", _("@inlineCallbacks and deferLater")),
+            ("/async", _("async def awaiting a Deferred")),
+            ("/stream", _("a response flushed in chunks")),
+            ("/clock", _("long polling: waits for the next tick of a shared clock")),
+            ("/upload", _("a multipart file upload")),
+            ("/boom", _("an uncaught error (a traceback page with --debug)")),
+        ]
+        languages = [(code, locale.LOCALE_NAMES[code]["name"]) for code in LANGUAGES]
+        return self.render("index.html", pages=pages, languages=languages)
 
 
 class HelloHandler(cyclone.web.RequestHandler):
@@ -145,6 +140,8 @@ class BoomHandler(cyclone.web.RequestHandler):
 def Application(debug: bool = False, clock_interval: float = 1.0) -> cyclone.web.Application:
     """Build the showcase application."""
     clock = Clock(clock_interval)
+    # CSV translations: plain text files, nothing to compile on a fresh machine.
+    locale.load_translations(os.path.join(HERE, "locale"))
     return cyclone.web.Application(
         [
             (r"/", IndexHandler),
@@ -158,6 +155,8 @@ def Application(debug: bool = False, clock_interval: float = 1.0) -> cyclone.web
             (r"/upload", UploadHandler),
             (r"/boom", BoomHandler),
         ],
+        template_path=os.path.join(HERE, "templates"),
+        static_path=os.path.join(HERE, "static"),
         compress_response=True,
         debug=debug,
     )

@@ -1,6 +1,7 @@
 """Smoke test of the showcase demo: every page answers as its index promises."""
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -56,3 +57,27 @@ def test_upload_and_error(base_url, tmp_path):
     code, body = curl(base_url + "/boom")
     assert code == 500
     assert "on purpose" not in body
+
+
+def test_index_is_translated_by_accept_language_or_lang(base_url):
+    code, body = curl("-H", "Accept-Language: es-ES;q=0.5, pt-BR", base_url + "/")
+    assert code == 200
+    assert '<html lang="pt-BR">' in body
+    assert "<title>vitrine do cyclone 2</title>" in body
+    assert "9 páginas para experimentar:" in body
+    assert "texto simples" in body
+    code, body = curl("-H", "Accept-Language: pt-BR", base_url + "/?lang=es_ES")
+    assert "<title>escaparate de cyclone 2</title>" in body and "texto plano" in body
+    code, body = curl("-H", "Accept-Language: de", base_url + "/")
+    assert "<title>cyclone 2 showcase</title>" in body and "9 pages to try:" in body
+
+
+def test_index_links_its_static_assets(base_url):
+    _, body = curl(base_url + "/")
+    stylesheet = re.search(r'href="(/static/showcase\.css\?v=[0-9a-f]+)"', body)
+    script = re.search(r'src="(/static/showcase\.js\?v=[0-9a-f]+)"', body)
+    assert stylesheet and script
+    code, css = curl(base_url + stylesheet.group(1))
+    assert code == 200 and "font-family" in css
+    code, js = curl(base_url + script.group(1))
+    assert code == 200 and "getElementById" in js
