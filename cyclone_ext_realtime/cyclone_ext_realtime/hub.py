@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 from twisted.internet import defer, reactor
 from twisted.logger import Logger
 
+from cyclone_ext_realtime.websocket import WebSocketClosedError
+
 __all__ = [
     "Hub",
     "HubMixin",
@@ -233,7 +235,11 @@ class HubMixin:
     else :func:`default_hub`. Without a callback, :meth:`subscribe` forwards
     each message with :meth:`on_hub_message`, which calls ``write_message`` (a
     WebSocketHandler); ``SSEHandler`` sends it as an event instead. Put the
-    mixin first: ``class Room(HubMixin, WebSocketHandler)``.
+    mixin first: ``class Room(HubMixin, WebSocketHandler)``. Subscriptions end
+    in ``on_close`` (a WebSocket; an override should call ``super().on_close()``,
+    else they end at the next message sent to the closed socket) or
+    ``on_connection_close`` (a plain long-lived request); SSE streams end theirs
+    themselves.
     """
 
     hub_setting = "hub"
@@ -276,6 +282,11 @@ class HubMixin:
         """Forward a message of a callback-less subscription (to ``write_message``)."""
         return self.write_message(message)  # type: ignore[attr-defined]
 
+    def on_close(self) -> None:
+        """A WebSocket closed: cancel its subscriptions (call super() when overriding)."""
+        self.unsubscribe()
+        super().on_close()  # type: ignore[misc]
+
     def on_connection_close(self) -> None:
         self.unsubscribe()
         super().on_connection_close()  # type: ignore[misc]
@@ -283,7 +294,7 @@ class HubMixin:
     def _forward_hub_message(self, message: Any) -> Any:
         try:
             return self.on_hub_message(message)
-        except Exception:
-            # A connection that closed without telling us: stop delivering to it.
+        except WebSocketClosedError:
+            # Closed, and an on_close override did not call ours: clean up now.
             self.unsubscribe()
-            raise
+            return None
