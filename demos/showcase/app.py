@@ -8,13 +8,16 @@ http://127.0.0.1:8888/.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 
 from twisted.internet import defer, reactor, task
 
+import cyclone.auth
 import cyclone.web
 from cyclone import locale
+from cyclone.escape import xhtml_escape
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LANGUAGES = ("en_US", "pt_BR", "es_ES")
@@ -40,6 +43,9 @@ class IndexHandler(cyclone.web.RequestHandler):
             ("/clock", _("long polling: waits for the next tick of a shared clock")),
             ("/upload", _("a multipart file upload")),
             ("/boom", _("an uncaught error (a traceback page with --debug)")),
+            ("/login", _("sign in as demo/demo: an XSRF-protected form, a signed cookie")),
+            ("/me", _("a page for signed-in users only (@authenticated)")),
+            ("/api/whoami", _("an API behind HTTP Basic authentication")),
         ]
         languages = [(code, locale.LOCALE_NAMES[code]["name"]) for code in LANGUAGES]
         return self.render("index.html", pages=pages, languages=languages)
@@ -115,14 +121,14 @@ class ClockHandler(cyclone.web.RequestHandler):
 
 
 UPLOAD_FORM = """<!DOCTYPE html><html><body>
-<form method="post" enctype="multipart/form-data">
+<form method="post" enctype="multipart/form-data">{xsrf}
 <input type="file" name="file"> <input name="note" placeholder="a note">
 <button>Upload</button></form></body></html>"""
 
 
 class UploadHandler(cyclone.web.RequestHandler):
     def get(self) -> None:
-        self.write(UPLOAD_FORM)
+        self.write(UPLOAD_FORM.format(xsrf=self.xsrf_form_html()))
 
     def post(self) -> None:
         files = [
@@ -137,8 +143,68 @@ class BoomHandler(cyclone.web.RequestHandler):
         raise RuntimeError("the showcase fails on purpose here")
 
 
-def Application(debug: bool = False, clock_interval: float = 1.0) -> cyclone.web.Application:
-    """Build the showcase application."""
+DEMO_USERS = {"demo": "demo"}
+
+LOGIN_FORM = """<!DOCTYPE html><html><body>
+<form method="post">{xsrf}<input type="hidden" name="next" value="{next}">
+<input name="username" placeholder="user"> <input name="password" type="password">
+<button>Sign in</button></form><p>{error}</p></body></html>"""
+
+
+class SessionHandler(cyclone.web.RequestHandler):
+    """The user is the name kept in the signed ``user`` cookie."""
+
+    def get_current_user(self) -> str | None:
+        name = self.get_signed_cookie("user")
+        return name.decode() if name else None
+
+
+class LoginHandler(SessionHandler):
+    def get(self, error: str = "") -> None:
+        next_url = xhtml_escape(self.get_argument("next", "/me"))
+        self.write(LOGIN_FORM.format(xsrf=self.xsrf_form_html(), next=next_url, error=error))
+
+    def post(self) -> None:
+        name = self.get_body_argument("username", "")
+        if DEMO_USERS.get(name) != self.get_body_argument("password", ""):
+            self.set_status(403)
+            self.get(error="Wrong user name or password.")
+            return
+        self.set_signed_cookie("user", name, httponly=True, samesite="Lax")
+        # Only a local path: "next" must never send the user to another site.
+        next_url = self.get_body_argument("next", "/me")
+        self.redirect(next_url if next_url.startswith("/") else "/me")
+
+
+class MeHandler(SessionHandler):
+    @cyclone.web.authenticated
+    def get(self) -> None:
+        self.write(
+            f"<p>Signed in as <b>{xhtml_escape(self.current_user)}</b>.</p>"
+            f'<form method="post" action="/logout">{self.xsrf_form_html()}'
+            "<button>Sign out</button></form>"
+        )
+
+
+class LogoutHandler(SessionHandler):
+    def post(self) -> None:
+        self.clear_cookie("user")
+        self.redirect("/")
+
+
+class WhoamiHandler(cyclone.web.RequestHandler):
+    def get_password(self, username: str) -> str | None:
+        return DEMO_USERS.get(username)
+
+    @cyclone.auth.requires("basic", realm="showcase API")
+    def get(self) -> None:
+        self.write({"user": self.current_user})
+
+
+def Application(
+    debug: bool = False, clock_interval: float = 1.0, cookie_secret: str | None = None
+) -> cyclone.web.Application:
+    """Build the showcase application (a random ``cookie_secret`` unless given)."""
     clock = Clock(clock_interval)
     # CSV translations: plain text files, nothing to compile on a fresh machine.
     locale.load_translations(os.path.join(HERE, "locale"))
@@ -154,7 +220,14 @@ def Application(debug: bool = False, clock_interval: float = 1.0) -> cyclone.web
             (r"/clock", ClockHandler, {"clock": clock}),
             (r"/upload", UploadHandler),
             (r"/boom", BoomHandler),
+            (r"/login", LoginHandler),
+            (r"/me", MeHandler),
+            (r"/logout", LogoutHandler),
+            (r"/api/whoami", WhoamiHandler),
         ],
+        cookie_secret=cookie_secret or secrets.token_urlsafe(32),
+        xsrf_cookies=True,
+        login_url="/login",
         template_path=os.path.join(HERE, "templates"),
         static_path=os.path.join(HERE, "static"),
         compress_response=True,
