@@ -668,14 +668,19 @@ class HTTPConnection(Protocol):
 
     # -- protocol upgrades -------------------------------------------------------------
 
-    def detach(self) -> tuple[Any, bytes]:
+    def detach(self, protocol: Any = None) -> tuple[Any, bytes]:
         """Hand the transport over (e.g. to a WebSocket protocol) with unread bytes.
 
         Only valid while answering a request that asked for an upgrade; the
-        connection stops parsing and framing responses.
+        connection stops parsing and framing responses, and reports ``closed``
+        (nothing more is written as HTTP). With ``protocol`` (an ``IProtocol``),
+        the hand-over is complete: ``protocol.makeConnection(transport)``, then
+        the bytes read past the request, then every later ``dataReceived`` and
+        the ``connectionLost``; the returned bytes are then empty.
         """
         self._upgraded = True
         self._detached = True
+        self._closed = True
         self._active = None
         self._close_callback = None
         self.deadline = None
@@ -684,6 +689,18 @@ class HTTPConnection(Protocol):
         transport.unregisterProducer()
         data = self.upgrade_buffer + self._pending
         self.upgrade_buffer = self._pending = b""
+        if self._reading_paused:  # paused while the upgrade bytes piled up
+            self._reading_paused = False
+            transport.resumeProducing()
+        if protocol is not None:
+            # The transport keeps calling this object (a TLS transport delivers to
+            # the protocol it wraps, so it cannot be re-pointed): forward from here.
+            self.dataReceived = protocol.dataReceived  # type: ignore[method-assign]
+            self.connectionLost = protocol.connectionLost  # type: ignore[method-assign]
+            protocol.makeConnection(transport)
+            if data:
+                protocol.dataReceived(data)
+            data = b""
         return transport, data
 
     # -- timeouts ----------------------------------------------------------------------
