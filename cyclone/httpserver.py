@@ -719,7 +719,7 @@ class HTTPConnection(Protocol):
         """Called by the server's sweeper when :attr:`deadline` passes."""
         phase = self._phase
         self.deadline = None
-        if phase == _CLOSING or phase == _STALLED:
+        if phase in (_CLOSING, _STALLED):
             self.transport.abortConnection()
         elif phase == _IDLE:
             self.close()

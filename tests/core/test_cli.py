@@ -31,8 +31,16 @@ def wait_for(url: str, deadline: float) -> bytes:
 def test_cyclone_run_serves_and_stops_on_sigterm():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cyclone", "run", "-r", "demos.showcase.app.Application",
-         "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "cyclone",
+            "run",
+            "-r",
+            "demos.showcase.app.Application",
+            "-p",
+            str(port),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
