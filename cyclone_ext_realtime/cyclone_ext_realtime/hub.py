@@ -78,8 +78,6 @@ class Hub:
     or passed as a setting: ``Application(handlers, hub=Hub())``.
     """
 
-    options: dict[str, Callable[[str], Any]] = {}
-
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Subscription]] = {}
 
