@@ -11,47 +11,24 @@ installed in it, the distribution that provides each, and whether it loads.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from cyclone import version
-
-
-def _load_application(name: str) -> Any:
-    from cyclone._util import import_object
-    from cyclone.httpserver import HTTPServer
-
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    obj = import_object(name)
-    if not isinstance(obj, HTTPServer) and callable(obj):
-        try:
-            obj = obj()
-        except TypeError as e:
-            raise SystemExit(f"cyclone run: {name} is not an Application factory: {e}") from None
-    if not isinstance(obj, HTTPServer):
-        raise SystemExit(f"cyclone run: {name} is not an Application (got {type(obj).__name__})")
-    return obj
+from cyclone._serve import endpoint_description, load_application
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from twisted.internet import endpoints, reactor
     from twisted.logger import globalLogBeginner, textFileLogObserver
 
-    app = _load_application(args.app)
+    app = load_application(args.app)
     if not args.quiet:
         globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
-    if args.unix:
-        description = f"unix:{args.unix}"
-    elif args.ssl_cert:
-        key = args.ssl_key or args.ssl_cert
-        description = (
-            f"ssl:{args.port}:interface={args.listen}:certKey={args.ssl_cert}:privateKey={key}"
-        )
-    else:
-        description = f"tcp:{args.port}:interface={args.listen}"
+    description = endpoint_description(
+        args.port, args.listen, args.unix, args.ssl_cert, args.ssl_key
+    )
     endpoint = endpoints.serverFromString(reactor, description)
     d = endpoint.listen(app)
 

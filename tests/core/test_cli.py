@@ -68,3 +68,35 @@ def test_cyclone_run_rejects_a_non_application():
     )
     assert proc.returncode != 0
     assert "not an Application" in proc.stderr + proc.stdout
+
+
+def test_twistd_plugin_serves_the_application():
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "twistd"),
+            "-n",
+            "--pidfile=",
+            "cyclone",
+            "-r",
+            "demos.showcase.app.Application",
+            "-p",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = wait_for(f"http://127.0.0.1:{port}/hello", time.monotonic() + 20)
+        assert body == b"Hello, world\n"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+        # twistd re-raises the signal it stopped on, so it reports -SIGTERM
+        assert proc.returncode in (0, -signal.SIGTERM), out
+        assert b"Server Shut Down" in out
+        assert b"200 GET /hello" in out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
