@@ -28,19 +28,11 @@ def wait_for(url: str, deadline: float) -> bytes:
             time.sleep(0.1)
 
 
-def test_cyclone_run_serves_and_stops_on_sigterm():
+def serve_hello_then_sigterm(command: list[str]) -> tuple[int, bytes]:
+    """Start a server process on a free port, GET /hello, SIGTERM it; its exit and output."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cyclone",
-            "run",
-            "-r",
-            "demos.showcase.app.Application",
-            "-p",
-            str(port),
-        ],
+        [*command, "-r", "demos.showcase.app.Application", "-p", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -50,12 +42,17 @@ def test_cyclone_run_serves_and_stops_on_sigterm():
         assert body == b"Hello, world\n"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
-        assert proc.returncode == 0
-        assert b"200 GET /hello" in out
+        return proc.returncode, out
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cyclone_run_serves_and_stops_on_sigterm():
+    code, out = serve_hello_then_sigterm([sys.executable, "-m", "cyclone", "run"])
+    assert code == 0, out
+    assert b"200 GET /hello" in out
 
 
 def test_cyclone_run_rejects_a_non_application():
@@ -71,32 +68,9 @@ def test_cyclone_run_rejects_a_non_application():
 
 
 def test_twistd_plugin_serves_the_application():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "twistd"),
-            "-n",
-            "--pidfile=",
-            "cyclone",
-            "-r",
-            "demos.showcase.app.Application",
-            "-p",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        body = wait_for(f"http://127.0.0.1:{port}/hello", time.monotonic() + 20)
-        assert body == b"Hello, world\n"
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
-        # twistd re-raises the signal it stopped on, so it reports -SIGTERM
-        assert proc.returncode in (0, -signal.SIGTERM), out
-        assert b"Server Shut Down" in out
-        assert b"200 GET /hello" in out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    twistd = str(Path(sys.executable).parent / "twistd")
+    code, out = serve_hello_then_sigterm([twistd, "-n", "--pidfile=", "cyclone"])
+    # twistd re-raises the signal it stopped on, so it reports -SIGTERM
+    assert code in (0, -signal.SIGTERM), out
+    assert b"Server Shut Down" in out
+    assert b"200 GET /hello" in out
