@@ -49,14 +49,17 @@ class WebSocketHandshakeError(Exception):
 class WebSocketClientConnection:
     """An open client WebSocket.
 
-    ``headers`` are the server's 101 response headers (lower-case names),
-    ``selected_subprotocol`` the subprotocol it chose, ``close_code`` and
+    ``headers`` are the server's other 101 response headers (lower-case
+    names), ``extensions`` the names of the negotiated extensions
+    (``["permessage-deflate"]`` or ``[]``), ``selected_subprotocol`` the
+    subprotocol the server chose, ``close_code`` and
     ``close_reason`` those of the server's close frame once closed.
     """
 
     def __init__(self, on_message_callback: Callable[[Any], Any] | None = None) -> None:
         self.protocol: WebSocketProtocol | None = None
         self.headers: dict[str, str] = {}
+        self.extensions: list[str] = []
         self.selected_subprotocol: str | None = None
         self.close_code: int | None = None
         self.close_reason: str | None = None
@@ -199,6 +202,7 @@ class _ClientProtocol(WebSocketProtocol):
         client = self._pending_client
         client.protocol = self
         client.selected_subprotocol = event.subprotocol
+        client.extensions = [extension.name for extension in event.extensions]
         client.headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.extra_headers
         }
