@@ -140,7 +140,8 @@ def print_py_spy(path: str, top: int) -> None:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [_short(f) for f in stack.split(";")[1:]]  # the first is the thread
+        # the first frame is the thread; "func (path:line)" is counted per function
+        frames = [_short(f).rsplit(":", 1)[0] + ")" for f in stack.split(";")[1:]]
         if not frames:
             continue
         total += count
