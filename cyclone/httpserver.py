@@ -576,11 +576,17 @@ class HTTPConnection(Protocol):
                 headers["Transfer-Encoding"] = "chunked"
             else:
                 keep_alive = False
-        if keep_alive:
+        # A 101 to an upgrade request keeps the handler's "Connection: Upgrade":
+        # the connection is about to be handed over (see detach), not closed.
+        switching = code == 101 and self._upgraded
+        if switching:
+            pass
+        elif keep_alive:
             if not http11:
                 headers["Connection"] = "keep-alive"
         else:
             headers["Connection"] = "close"
+        request._switching = switching  # type: ignore[attr-defined]
         request._chunked = chunked  # type: ignore[attr-defined]
         request._response_keep_alive = keep_alive  # type: ignore[attr-defined]
         length = headers.get("Content-Length")
@@ -653,6 +659,10 @@ class HTTPConnection(Protocol):
                 expected=expected,
             )
             self.close()
+            return
+        if request._switching:  # type: ignore[attr-defined]
+            # Waiting for detach(); a handler that never calls it is closed as idle.
+            self._set_deadline(_IDLE, self.limits.idle_connection_timeout)
             return
         if not request._response_keep_alive or self._upgraded:  # type: ignore[attr-defined]
             self.close()

@@ -75,7 +75,6 @@ class WebSocketProtocol(Protocol):
     The delegate receives ``_ws_opened()``, ``_ws_message(msg)`` (may return a
     Deferred: the next message waits for it), ``_ws_ping(data)``,
     ``_ws_pong(data)`` and ``_ws_closed(code, reason, failure)`` exactly once.
-    ``preamble`` is written first (the server's 101 response).
     """
 
     def __init__(
@@ -83,7 +82,6 @@ class WebSocketProtocol(Protocol):
         delegate: Any,
         connection: Connection,
         *,
-        preamble: bytes = b"",
         max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
         ping_interval: float | None = None,
         ping_timeout: float | None = None,
@@ -93,7 +91,6 @@ class WebSocketProtocol(Protocol):
         self.delegate = delegate
         self.connection = connection
         self.client = connection.client
-        self.preamble = preamble
         self.max_message_size = max_message_size
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout or ping_interval
@@ -120,9 +117,6 @@ class WebSocketProtocol(Protocol):
 
     def connectionMade(self) -> None:
         self.transport.registerProducer(self, True)
-        if self.preamble:
-            self.transport.write(self.preamble)
-            self.preamble = b""
         self._last_received = reactor.seconds()
         if self.ping_interval:
             self._ping_call = reactor.callLater(self.ping_interval, self._keepalive)

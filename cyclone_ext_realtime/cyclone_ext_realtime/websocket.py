@@ -23,7 +23,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 from twisted.python.failure import Failure
 from wsproto.connection import Connection, ConnectionType
 from wsproto.utilities import generate_accept_token
@@ -39,6 +39,46 @@ from cyclone_ext_realtime._protocol import (
 )
 
 __all__ = ["WebSocketClosedError", "WebSocketHandler"]
+
+
+class _OpenSockets:
+    """This process's open server WebSockets: closed with 1001 when the reactor stops.
+
+    The HTTP server waits for in-flight requests at shutdown, but a WebSocket has
+    left it at the upgrade; without this, peers would see the TCP connection drop
+    instead of a close frame saying the server is going away.
+    """
+
+    def __init__(self) -> None:
+        self.handlers: set[WebSocketHandler] = set()
+        self.waiters: list[defer.Deferred[None]] = []
+        self.trigger: Any = None
+
+    def add(self, handler: WebSocketHandler) -> None:
+        self.handlers.add(handler)
+        if self.trigger is None:
+            self.trigger = reactor.addSystemEventTrigger("before", "shutdown", self.close_all)
+
+    def discard(self, handler: WebSocketHandler) -> None:
+        self.handlers.discard(handler)
+        if not self.handlers:
+            waiters, self.waiters = self.waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    def close_all(self) -> defer.Deferred[None] | None:
+        self.trigger = None
+        if not self.handlers:
+            return None
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self.waiters.append(waiter)
+        for handler in list(self.handlers):
+            handler.close(1001, "server shutting down")
+        # each protocol aborts a peer that does not answer within its close timeout
+        return waiter
+
+
+_open_sockets = _OpenSockets()
 
 
 def _tokens(values: list[str]) -> list[str]:
@@ -100,12 +140,12 @@ class WebSocketHandler(RequestHandler):
             self._refuse(400, "No connection to upgrade.")
             return
 
-        response = [
-            "HTTP/1.1 101 Switching Protocols",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            "Sec-WebSocket-Accept: " + generate_accept_token(key.encode("ascii")).decode(),
-        ]
+        # The 101 goes out through the handler, so headers and cookies set in
+        # prepare() or set_default_headers() travel with it.
+        self.clear_header("Content-Type")
+        self.set_header("Upgrade", "websocket")
+        self.set_header("Connection", "Upgrade")
+        self.set_header("Sec-WebSocket-Accept", generate_accept_token(key.encode("ascii")).decode())
         offered = _tokens(headers.get_list("Sec-Websocket-Protocol"))
         if offered:
             chosen = self.select_subprotocol(offered)
@@ -113,7 +153,7 @@ class WebSocketHandler(RequestHandler):
                 if chosen not in offered:
                     raise ValueError(f"select_subprotocol returned {chosen!r}, not offered")
                 self.selected_subprotocol = chosen
-                response.append("Sec-WebSocket-Protocol: " + chosen)
+                self.set_header("Sec-WebSocket-Protocol", chosen)
         extensions = []
         max_size = self.settings.get("websocket_max_message_size", DEFAULT_MAX_MESSAGE_SIZE)
         options = self.get_compression_options()
@@ -124,18 +164,15 @@ class WebSocketHandler(RequestHandler):
                 answer = deflate.accept_params(offer)
                 if answer is not None:
                     extensions.append(deflate)
-                    response.append(
-                        "Sec-WebSocket-Extensions: permessage-deflate"
-                        + (f"; {answer}" if answer else "")
+                    self.set_header(
+                        "Sec-WebSocket-Extensions",
+                        "permessage-deflate" + (f"; {answer}" if answer else ""),
                     )
                     break
-        head = ("\r\n".join(response) + "\r\n\r\n").encode("latin-1")
-
         settings = self.settings
         self.ws_connection = WebSocketProtocol(
             self,
             Connection(ConnectionType.SERVER, extensions),
-            preamble=head,
             max_message_size=max_size,
             ping_interval=settings.get("websocket_ping_interval"),
             ping_timeout=settings.get("websocket_ping_timeout"),
@@ -145,6 +182,7 @@ class WebSocketHandler(RequestHandler):
             close_timeout=settings.get("websocket_close_timeout", DEFAULT_CLOSE_TIMEOUT),
         )
         self.set_status(101)
+        self.finish()
         connection.detach(self.ws_connection)
 
     def _refuse(self, status: int, message: str) -> None:
@@ -247,6 +285,7 @@ class WebSocketHandler(RequestHandler):
     _lost_reason: Failure | None = None
 
     def _ws_opened(self) -> Any:
+        _open_sockets.add(self)
         return self.open(*self.path_args, **self.path_kwargs)
 
     def _ws_message(self, message: str | bytes) -> Any:
@@ -262,4 +301,5 @@ class WebSocketHandler(RequestHandler):
         self.close_code = code
         self.close_reason = reason
         self._lost_reason = failure
+        _open_sockets.discard(self)
         self.on_close()

@@ -88,6 +88,30 @@ def test_path_args_prepare_and_cookies_reach_the_handler(serve):
         assert next_event(events, "open") == ("open", ("room1",), {})
 
 
+class SessionSocket(WebSocketHandler):
+    def set_default_headers(self) -> None:
+        self.set_header("X-Frame-Options", "DENY")
+
+    def prepare(self) -> None:
+        self.set_cookie("session", "fresh", httponly=True)
+
+    def on_message(self, message: str | bytes) -> None:
+        self.write_message(message)
+
+
+def test_headers_and_cookies_set_before_the_upgrade_travel_with_the_101(serve):
+    port = serve(Application([(r"/ws", SessionSocket)]))
+    with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        headers = ws.response.headers
+        assert ws.response.status_code == 101
+        assert headers["Set-Cookie"] == "session=fresh; Path=/; HttpOnly"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Connection"] == "Upgrade"
+        assert "Content-Type" not in headers and "Content-Length" not in headers
+        ws.send("still a websocket")
+        assert ws.recv() == "still a websocket"
+
+
 def test_text_binary_fragmented_and_large_messages_round_trip(serve):
     app, events = recorder_app()
     port = serve(app)
