@@ -58,8 +58,8 @@ class HTTPRequest:
         self.remote_ip = remote_ip or "127.0.0.1"
         self.protocol = protocol or "http"
         self.host = host or self.headers.get("Host") or "127.0.0.1"
-        self.host_name = split_host_and_port(self.host.lower())[0]
         self.connection = connection
+        self._host_name: str | None = None
         self.path, _, self.query = uri.partition("?")
         self._start_time = time.time()
         self._finish_time: float | None = None
@@ -75,6 +75,13 @@ class HTTPRequest:
         self._arguments: dict[str, list[bytes]] | None = None
         self._cookies: dict[str, Any] | None = None
         self._limits = connection.limits if connection is not None else _DEFAULT_LIMITS
+
+    @property
+    def host_name(self) -> str:
+        """The host without its port, lower-cased (``Example.com:80`` → ``example.com``)."""
+        if self._host_name is None:
+            self._host_name = split_host_and_port(self.host.lower())[0]
+        return self._host_name
 
     # -- body ----------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from cyclone.httputil import (
 __all__ = ["HTTPConnection", "HTTPOutputError", "HTTPRequest", "HTTPServer"]
 
 log = Logger(namespace="cyclone.httpserver")
+_seconds = reactor.seconds  # type: ignore[attr-defined]
 
 _FEED_SLICE = 4096
 _CLOSE_GRACE = 10.0
@@ -136,6 +137,7 @@ class HTTPConnection(Protocol):
         self.protocol = "http"
         self._close_callback: Callable[[], None] | None = None
         self._socket: Any = None
+        self._version = "1.1"
         self._reset_message()
 
     # -- connection life -------------------------------------------------------
@@ -187,7 +189,7 @@ class HTTPConnection(Protocol):
             return
         self._phase = _CLOSING
         self._broken = True  # nothing more is read as a request
-        self.deadline = reactor.seconds() + _CLOSE_GRACE
+        self.deadline = _seconds() + _CLOSE_GRACE
         transport = self.transport
         # A registered producer holds a TLS close back, and a paused transport
         # would not notice the peer's close: hand both back before closing.
@@ -250,7 +252,7 @@ class HTTPConnection(Protocol):
             # A client that stops reading what we write is given write_timeout to resume.
             self._stalled_from = (self._phase, self.deadline)
             self._phase = _STALLED
-            self.deadline = reactor.seconds() + timeout
+            self.deadline = _seconds() + timeout
 
     def resumeProducing(self) -> None:
         self._write_paused = False
@@ -402,7 +404,9 @@ class HTTPConnection(Protocol):
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             raise _Reject(505, f"HTTP version {version} is not supported")
-        headers = self._headers
+        self._version = version
+        # The names below are already in Http-Header-Case: read the dict directly.
+        headers = self._headers._dict
         if self._hosts > 1:
             raise _Reject(400, "Bad Request: more than one Host header")
         if self._hosts == 0 and version == "1.1":
@@ -431,7 +435,8 @@ class HTTPConnection(Protocol):
             if version == "1.1":  # HTTP/1.0 clients cannot expect it (RFC 9110 10.1.1)
                 self._expect_continue = True
                 self._maybe_send_continue()
-        self._set_deadline(_BODY, limits.body_timeout)
+        if te is not None or (length is not None and length != "0"):
+            self._set_deadline(_BODY, limits.body_timeout)
 
     def on_body(self, chunk: bytes) -> None:
         self._body_size += len(chunk)
@@ -453,18 +458,21 @@ class HTTPConnection(Protocol):
         except UnicodeDecodeError:
             raise _Reject(400, "Bad Request: non-ASCII request target") from None
         host = None
+        method = parser.get_method()
         if uri[:1] != "/" and uri != "*":
-            if parser.get_method() == b"CONNECT":
+            if method == b"CONNECT":
                 raise _Reject(405, "Method not allowed", (("Allow", _ALLOWED_METHODS),))
             try:
                 uri, host = split_absolute_form(uri)
             except HTTPInputError as e:
                 raise _Reject(400, f"Bad Request: {e}") from None
         body: bytes | SpooledBuffer | None = self._body_buffer
+        if host is None:
+            host = headers._dict.get("Host")
         request = HTTPRequest(
-            parser.get_method().decode("ascii"),
+            method.decode("ascii"),
             uri,
-            "HTTP/1.1" if parser.get_http_version() == "1.1" else "HTTP/1.0",
+            "HTTP/1.1" if self._version == "1.1" else "HTTP/1.0",
             headers,
             body,
             remote_ip,
@@ -578,6 +586,33 @@ class HTTPConnection(Protocol):
         """
         if request is not self._active:
             raise HTTPOutputError("response for a request that is not being answered")
+        if (
+            finished
+            and 200 <= code < 300
+            and code != 204
+            and request.method != "HEAD"
+            and request._keep_alive  # type: ignore[attr-defined]
+            and request.version == "HTTP/1.1"
+            and "Connection" not in headers
+            and "Content-Length" not in headers
+            and "Transfer-Encoding" not in headers
+            and not extra_headers
+            and not self._closing
+            and not self._upgraded
+        ):
+            # The common case, a complete keep-alive response: one join, one write.
+            headers["Content-Length"] = str(len(body))
+            text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
+            try:
+                head = text.encode("latin-1")
+            except UnicodeEncodeError:
+                head = text.encode("utf-8")
+            request._switching = request._chunked = False  # type: ignore[attr-defined]
+            request._response_keep_alive = True  # type: ignore[attr-defined]
+            request._expected_length = request._sent = len(body)  # type: ignore[attr-defined]
+            self._write(b"%s%s\r\n%s" % (_status_line(code, reason), head, body))
+            self._response_done(request)
+            return
         http11 = request.version == "HTTP/1.1"
         keep_alive: bool = request._keep_alive  # type: ignore[attr-defined]
         if (self._closing and not self._queue) or self._upgraded:
@@ -679,7 +714,7 @@ class HTTPConnection(Protocol):
 
     def _response_done(self, request: HTTPRequest) -> None:
         expected = request._expected_length  # type: ignore[attr-defined]
-        request._finish_time = reactor.seconds()
+        request._finish_time = _seconds()
         self._close_callback = None
         self._active = None
         if expected is not None and request._sent != expected:  # type: ignore[attr-defined]
@@ -749,7 +784,7 @@ class HTTPConnection(Protocol):
     def _set_deadline(self, phase: int, timeout: float | None) -> None:
         if self._phase == _CLOSING:
             return
-        deadline = None if timeout is None else reactor.seconds() + timeout
+        deadline = None if timeout is None else _seconds() + timeout
         if self._phase == _STALLED:
             self._stalled_from = (phase, deadline)  # takes effect when writing resumes
             return
@@ -769,7 +804,7 @@ class HTTPConnection(Protocol):
                 # We stopped reading (pipelining cap), not the client: wait again.
                 limits = self.limits
                 timeout = limits.header_timeout if phase == _HEADERS else limits.body_timeout
-                self.deadline = reactor.seconds() + (timeout or 0.0)
+                self.deadline = _seconds() + (timeout or 0.0)
                 return
             self._reject(_WireError(408, "Request Timeout"))
 
@@ -848,7 +883,7 @@ class HTTPServer(ServerFactory):
         return min(1.0, max(0.05, min(timeouts, default=4.0) / 4))
 
     def _sweep(self) -> None:
-        now = reactor.seconds()
+        now = _seconds()
         for conn in list(self.connections):
             deadline = conn.deadline
             if deadline is not None and deadline <= now:
