@@ -208,11 +208,16 @@ class Application(HTTPServer):
             if status < 500
             else access_log.error
         )
+        request_time = 1000.0 * request.request_time()
+        # The line is formatted here, once, with %: observers then substitute one
+        # field instead of parsing five (the fields stay in the event for them too).
         emit(
-            "{status} {method} {uri} ({remote_ip}) {request_time:.2f}ms",
+            "{access_line}",
+            access_line="%d %s %s (%s) %.2fms"
+            % (status, request.method, request.uri, request.remote_ip, request_time),
             status=status,
             method=request.method,
             uri=request.uri,
             remote_ip=request.remote_ip,
-            request_time=1000.0 * request.request_time(),
+            request_time=request_time,
         )
