@@ -116,6 +116,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     no_xsrf = False
 
     _current_user_is_async: bool | None = None
+    _sending_error = False
 
     def __init__(self, application: Application, request: HTTPRequest, **kwargs: Any) -> None:
         self.application = application
@@ -544,12 +545,29 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
         if isinstance(exc_info and exc_info[1], HTTPAuthenticationRequired):
             for challenge in exc_info[1].challenges():
                 self.add_header("WWW-Authenticate", challenge)
+        if self._sending_error:
+            # The error page itself failed (e.g. its template, after waiting):
+            # answer with the plain page rather than trying the same page again.
+            RequestHandler.write_error(self, status_code)
+            return
+        self._sending_error = True
+        self._auto_finish = True
         try:
-            self.write_error(status_code, **kwargs)
+            pending = _as_deferred(self.write_error(status_code, **kwargs))
         except Exception:
             log.failure("error in write_error")
+            pending = None
+        if pending is not None:  # an asynchronous write_error: finish when it is done
+            self._auto_finish = False
+            pending.addErrback(lambda f: log.failure("error in write_error", f))
+            pending.addCallback(lambda _: self._finish_error_page(status_code))
+        elif self._auto_finish:  # False while render() waits on its template
+            self._finish_error_page(status_code)
+
+    def _finish_error_page(self, status_code: int) -> None:
         if not self._finished:
-            self._write_buffer = self._write_buffer if status_code not in (204, 304) else []
+            if status_code in (204, 304):
+                self._write_buffer = []
             self.finish()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -609,3 +609,60 @@ def test_a_handler_that_does_not_render_pays_nothing(
     assert response.body == b"Hello, world"
     assert seen and not seen[0] & {"ui", "_ui_modules", "_tt_loaders", "_locale"}
     assert app.template_loaders == {}
+
+
+# --- error pages rendered from templates ------------------------------------------------
+
+
+class TemplatedErrors(RequestHandler):
+    def get(self) -> None:
+        raise cyclone.web.HTTPError(404)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.render("error.html", code=status_code, later=later)
+
+
+class AsyncWriteError(TemplatedErrors):
+    async def write_error(self, status_code: int, **kwargs: Any) -> None:
+        hint = await later("try the index")
+        self.finish(f"{status_code}: {hint}")
+
+
+ERROR_TEMPLATES = {
+    "error.html": "<h1>{{ code }}</h1><p>{{ later('nothing here') }}</p>",
+    "broken.html": "{{ later(1) }}{{ 1 / 0 }}",
+}
+
+
+def test_an_error_page_may_render_a_template_that_waits(serve: Any) -> None:
+    port = serve(
+        Application([(r"/", TemplatedErrors)], template_loader=DictLoader(ERROR_TEMPLATES))
+    )
+    response = fetch(port, "/")
+    assert response.status == 404
+    assert response.body == b"<h1>404</h1><p>nothing here</p>"
+
+
+def test_write_error_may_be_asynchronous(serve: Any) -> None:
+    port = serve(
+        Application([(r"/", AsyncWriteError)], template_loader=DictLoader(ERROR_TEMPLATES))
+    )
+    response = fetch(port, "/")
+    assert (response.status, response.body) == (404, b"404: try the index")
+
+
+class BrokenErrorPage(TemplatedErrors):
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.render("broken.html", later=later)
+
+
+def test_an_error_page_that_fails_after_waiting_falls_back_to_the_plain_page(
+    serve: Any,
+) -> None:
+    port = serve(
+        Application([(r"/", BrokenErrorPage)], template_loader=DictLoader(ERROR_TEMPLATES))
+    )
+    with captured_events("cyclone.web"):
+        response = fetch(port, "/")
+    assert response.status == 500
+    assert b"500: Internal Server Error" in response.body
