@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 ENDPOINT_PATHS = {"hello": "/", "json": "/json", "user": "/user/42"}
@@ -233,7 +234,10 @@ def render(results: dict) -> str:
             "  </details>",
             "",
         ]
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    if WS_LATEST.exists():  # the WebSocket section (bench/ws.py) stays at the end of the page
+        text += "\n" + render_ws(json.loads(WS_LATEST.read_text()))
+    return text
 
 
 def _shorten(arg: str) -> str:
@@ -264,4 +268,220 @@ def summary_table(results: dict) -> str:
                     f"{_label(results, name):34s} {mode:10s} {ep:8s} {c['rps']:9.0f} "
                     f"{c['p50_us'] / 1000:7.2f} {c['p99_us'] / 1000:7.2f}{extra}"
                 )
+    return "\n".join(rows)
+
+
+# -- the WebSocket section (bench/ws.py) ----------------------------------------------------
+
+WS_MARKER = "## WebSocket benchmark"
+WS_INTRO_FILE = Path(__file__).resolve().parent / "ws_intro.md"
+WS_LATEST = Path(__file__).resolve().parent / "results" / "ws-latest.json"
+WS_BASELINE = "cyclone2"
+WS_PEER = "tornado"
+SATURATED = 0.85  # share of a core above which a process is taken as the bottleneck
+
+
+def strip_ws_section(text: str) -> str:
+    """The page without its WebSocket section (which always comes last)."""
+    index = text.find("\n" + WS_MARKER)
+    return text if index < 0 else text[: index + 1]
+
+
+def _ws_cell(results: dict, name: str, scenario: str) -> dict | None:
+    return results["servers"].get(name, {}).get(scenario)
+
+
+def _ws_ratio(results: dict, name: str, scenario: str) -> float | None:
+    base = _ws_cell(results, name, scenario)
+    peer = _ws_cell(results, WS_PEER, scenario)
+    if not base or not peer or not peer["rate"]:
+        return None
+    return base["rate"] / peer["rate"]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _bottleneck(c: dict) -> str:
+    if c["client_cpu"] >= SATURATED and c["client_cpu"] >= c["server_cpu"]:
+        return "client (figures are a lower bound)"
+    if c["server_cpu"] >= SATURATED:
+        return "server"
+    return "neither core saturated"
+
+
+def render_ws(results: dict) -> str:
+    meta = results["meta"]
+    s = meta["settings"]
+    names = list(results["servers"])
+    label = results.get("labels", {})
+    out = [WS_INTRO_FILE.read_text().rstrip() + "\n", "### Latest WebSocket results", ""]
+    out += [
+        f"- Date: {meta['date']}",
+        f"- CPU: {meta['cpu']} ({meta['cores']} cores; server on core {s['server_cpu']}, "
+        f"client on core {s['client_cpu']})",
+        f"- Kernel: Linux {meta['kernel']}; Python {meta['host_python']}; client "
+        f"`bench/ws_client.py` ({meta['client_websockets']} for the cross-check)",
+        f"- cyclone 2 revision: {meta['cyclone_revision']}",
+        f"- Echo: {s['connections']} connections, {s['size']}-byte text messages, "
+        f"{s['passes']} passes x {s['duration_s']:g} s after a {s['warmup_s']:g} s warm-up",
+        f"- Fan-out: {s['subscribers']:,} subscribers, bursts of {s['broadcasts']} broadcasts of "
+        f"{s['size']} bytes ({s['subscribers'] * s['broadcasts']:,} deliveries per pass) and "
+        f"{s['singles']} timed single broadcasts per pass, {s['passes']} passes after a "
+        f"{s['warmup_broadcasts']}-broadcast warm-up",
+        f"- Command: `{meta['command'].strip()}`; medians over the passes",
+        "",
+        "#### Echo (lean client)",
+        "",
+        "| server | messages/s | p50 ms | p99 ms | server CPU | client CPU | bottleneck |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for n in names:
+        c = _ws_cell(results, n, "echo")
+        if c:
+            out.append(
+                f"| {label.get(n, n)} | {_rps(c['rate'])} | {_ms(c['p50_us'])} | "
+                f"{_ms(c['p99_us'])} | {_pct(c['server_cpu'])} | {_pct(c['client_cpu'])} | "
+                f"{_bottleneck(c)} |"
+            )
+    out += [
+        "",
+        "#### Fan-out",
+        "",
+        "| server | deliveries/s | burst s | one broadcast to all: p50 ms | p99 ms "
+        "| server CPU | client CPU | bottleneck |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for n in names:
+        c = _ws_cell(results, n, "fanout")
+        if c:
+            out.append(
+                f"| {label.get(n, n)} | {_rps(c['rate'])} | {c['burst_s']:.3f} | "
+                f"{_ms(c['p50_us'])} | {_ms(c['p99_us'])} | {_pct(c['server_cpu'])} | "
+                f"{_pct(c['client_cpu'])} | {_bottleneck(c)} |"
+            )
+    out.append("")
+    out.append(
+        "CPU columns: share of one core used during the measured windows (the burst, for "
+        "fan-out), from `/proc`; a process above "
+        f"{_pct(SATURATED)} is taken as the bottleneck."
+    )
+    if any(_ws_cell(results, n, "echo_websockets") for n in names):
+        out += [
+            "",
+            "#### Echo cross-check (the `websockets` library's client)",
+            "",
+            "| server | messages/s | p50 ms | p99 ms | server CPU | client CPU | bottleneck |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for n in names:
+            c = _ws_cell(results, n, "echo_websockets")
+            if c:
+                out.append(
+                    f"| {label.get(n, n)} | {_rps(c['rate'])} | {_ms(c['p50_us'])} | "
+                    f"{_ms(c['p99_us'])} | {_pct(c['server_cpu'])} | {_pct(c['client_cpu'])} | "
+                    f"{_bottleneck(c)} |"
+                )
+    out += [
+        "",
+        f"#### Ratios: each cyclone 2 row's rate divided by {label.get(WS_PEER, WS_PEER)}'s",
+        "",
+        "| cyclone 2 ÷ Tornado | echo | echo (websockets client) | fan-out |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for n in names:
+        if n == WS_PEER:
+            continue
+        cells = []
+        for scenario in ("echo", "echo_websockets", "fanout"):
+            r = _ws_ratio(results, n, scenario)
+            cells.append(f"{r:.2f}" if r is not None else "-")
+        out.append(f"| {label.get(n, n)} | " + " | ".join(cells) + " |")
+    out += ["", "#### Against the target", ""]
+    r = _ws_ratio(results, WS_BASELINE, "echo")
+    if r is None:
+        out.append("cyclone 2 and Tornado were not both part of this run.")
+    else:
+        verdict = "met" if r >= 1.0 else "NOT met"
+        out.append(f"- cyclone 2's echo rate is {r:.2f}x Tornado's: **{verdict}**")
+    noisy = [
+        f"- {label.get(n, n)}, {sc}: other processes used up to "
+        f"{_pct(results['servers'][n][sc]['other_cpu'])} of a core"
+        for n in names
+        for sc in ("echo", "echo_websockets", "fanout")
+        if (_ws_cell(results, n, sc) or {}).get("other_cpu", 0.0) > NOISE_THRESHOLD
+    ]
+    out += [
+        "",
+        "#### Noise",
+        "",
+        "Windows where other processes used more than "
+        f"{_pct(NOISE_THRESHOLD)} of a core (these figures deserve less trust):",
+        "",
+    ]
+    out += noisy or ["None."]
+    out += [
+        "",
+        "#### Exact commands",
+        "",
+        "Servers and clients (PORT and PID are per run):",
+        "",
+        "```sh",
+    ]
+    for n in names:
+        srv = results["servers"][n]
+        out.append(" ".join(_ws_arg(a, i == 5) for i, a in enumerate(srv.get("argv", []))))
+        for argv in srv.get("client_argv", {}).values():
+            out.append("  " + " ".join(_ws_client_arg(argv, i) for i in range(len(argv))))
+    out += ["```", "", "#### Versions", ""]
+    for n, env in meta["envs"].items():
+        if "same_as" in env:
+            out.append(f"- {label.get(n, n)}: same environment as {env['same_as']}")
+            continue
+        where = (
+            "the repository's `.venv`"
+            if env.get("install") is None
+            else f"`bench/.envs/{n}` ({'; '.join(' '.join(step) for step in env['install'])})"
+        )
+        pins = [
+            line
+            for line in env["freeze"]
+            if line.split("==")[0].lower()
+            in ("tornado", "twisted", "wsproto", "websockets", "cyclone")
+            or line.startswith("-e")
+        ]
+        out.append(
+            f"- {label.get(n, n)}: Python {env['python']}, {where}: "
+            + ", ".join(f"`{p}`" for p in pins)
+        )
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _ws_arg(arg: str, is_port: bool) -> str:
+    return "PORT" if is_port else _shorten(arg)
+
+
+def _ws_client_arg(argv: list[str], i: int) -> str:
+    prev = argv[i - 1] if i else ""
+    if prev == "--port":
+        return "PORT"
+    if prev == "--server-pid":
+        return "PID"
+    return _shorten(argv[i])
+
+
+def ws_summary(results: dict) -> str:
+    rows = [f"{'server':24s} {'scenario':16s} {'rate':>10s} {'p50 ms':>7s} {'p99 ms':>7s}"]
+    for n, srv in results["servers"].items():
+        for scenario in ("echo", "echo_websockets", "fanout"):
+            c = srv.get(scenario)
+            if not c:
+                continue
+            r = _ws_ratio(results, n, scenario) if n != WS_PEER else None
+            extra = f"  {r:.2f}x tornado" if r is not None else ""
+            rows.append(
+                f"{results['labels'].get(n, n):24s} {scenario:16s} {c['rate']:10.0f} "
+                f"{c['p50_us'] / 1000:7.2f} {c['p99_us'] / 1000:7.2f}{extra}"
+            )
     return "\n".join(rows)

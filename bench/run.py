@@ -18,6 +18,8 @@ a dated copy beside it, and ``docs/benchmarks.md``. Partial runs write a
 ``.raw`` file in ``bench/results/`` (not committed) and leave the docs alone,
 unless ``--write-docs`` is given. ``--report FILE`` renders the docs from an
 existing results file without measuring.
+
+``--ws`` runs the WebSocket benchmark instead (``bench/ws.py``; see there).
 """
 
 from __future__ import annotations
@@ -622,6 +624,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if "--ws" in argv:  # the WebSocket benchmark: bench/ws.py
+        sys.path.insert(0, str(BENCH))
+        import ws
+
+        return ws.main([a for a in argv if a != "--ws"])
     args = parse_args(argv)
     sys.path.insert(0, str(BENCH))
     import report
