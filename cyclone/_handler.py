@@ -17,6 +17,7 @@ import re
 import sys
 import types
 import urllib.parse
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -44,6 +45,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _UNSAFE_COOKIE_VALUE = re.compile(r"[\x00-\x20\x7f;,\"\\]")
 _SERVER_HEADER = "CycloneServer/2.0"
+_SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Every printable ASCII character: only non-ASCII text is percent-encoded in Location.
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
@@ -117,18 +119,18 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     _current_user_is_async: bool | None = None
     _sending_error = False
+    # Per-request state starts from these class defaults (assigned on change only).
+    _headers_written = False
+    _finished = False
+    _auto_finish = True
+    _transforms: Sequence[Any] = ()
+    _new_cookie: list[str] | None = None
+    _extra_headers: list[tuple[str, str]] | None = None
+    _finish_waiters: list[defer.Deferred[None]] | None = None
 
     def __init__(self, application: Application, request: HTTPRequest, **kwargs: Any) -> None:
         self.application = application
         self.request = request
-        self._headers_written = False
-        self._finished = False
-        self._auto_finish = True
-        self._transforms: list[Any] = []
-        self._write_buffer: list[bytes] = []
-        self._new_cookie: list[str] | None = None
-        self._extra_headers: list[tuple[str, str]] | None = None
-        self._finish_waiters: list[defer.Deferred[None]] | None = None
         self.path_args: list[str] = []
         self.path_kwargs: dict[str, str] = {}
         self.clear()
@@ -641,7 +643,8 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
                 self.path_args = [self.decode_argument(a) for a in args]
             if kwargs:
                 self.path_kwargs = {k: self.decode_argument(v, name=k) for k, v in kwargs.items()}
-            self._check_xsrf()
+            if self.request.method not in _SAFE_METHODS:
+                self._check_xsrf()
             cls = type(self)
             is_async = cls.__dict__.get("_current_user_is_async")
             if is_async is None:
@@ -660,11 +663,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
             self._handle_request_exception(e)
 
     def _check_xsrf(self) -> None:
-        if (
-            self.request.method not in ("GET", "HEAD", "OPTIONS")
-            and not self.no_xsrf
-            and self.settings.get("xsrf_cookies")
-        ):
+        if not self.no_xsrf and self.settings.get("xsrf_cookies"):
             self.check_xsrf_cookie()
 
     def _set_user_then_prepare(self, user: Any) -> None:
