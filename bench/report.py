@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 ENDPOINT_PATHS = {"hello": "/", "json": "/json", "user": "/user/42"}
@@ -308,7 +309,18 @@ def _bottleneck(c: dict) -> str:
         return "client (figures are a lower bound)"
     if c["server_cpu"] >= SATURATED:
         return "server"
+    if c["client_cpu"] > c["server_cpu"]:
+        return "neither core saturated; the client worked more (its time is in the figure)"
     return "neither core saturated"
+
+
+def _singles_cpu(fanout: dict) -> dict:
+    """Median CPU shares during the single-broadcast windows of the fan-out passes."""
+    cpus = [p["single"]["cpu"] for p in fanout["passes"]]
+    return {
+        key: statistics.median(c[f"{key.split('_')[0]}_s"] / c["wall_s"] for c in cpus)
+        for key in ("server_cpu", "client_cpu")
+    }
 
 
 def render_ws(results: dict) -> str:
@@ -349,22 +361,25 @@ def render_ws(results: dict) -> str:
         "",
         "#### Fan-out",
         "",
-        "| server | deliveries/s | burst s | one broadcast to all: p50 ms | p99 ms "
-        "| server CPU | client CPU | bottleneck |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| server | deliveries/s | burst s | server / client CPU | bottleneck "
+        "| one broadcast to all: p50 ms | p99 ms | server / client CPU | bottleneck |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |",
     ]
     for n in names:
         c = _ws_cell(results, n, "fanout")
         if c:
+            singles = _singles_cpu(c)
             out.append(
                 f"| {label.get(n, n)} | {_rps(c['rate'])} | {c['burst_s']:.3f} | "
-                f"{_ms(c['p50_us'])} | {_ms(c['p99_us'])} | {_pct(c['server_cpu'])} | "
-                f"{_pct(c['client_cpu'])} | {_bottleneck(c)} |"
+                f"{_pct(c['server_cpu'])} / {_pct(c['client_cpu'])} | {_bottleneck(c)} | "
+                f"{_ms(c['p50_us'])} | {_ms(c['p99_us'])} | "
+                f"{_pct(singles['server_cpu'])} / {_pct(singles['client_cpu'])} | "
+                f"{_bottleneck(singles)} |"
             )
     out.append("")
     out.append(
-        "CPU columns: share of one core used during the measured windows (the burst, for "
-        "fan-out), from `/proc`; a process above "
+        "CPU columns: share of one core used during the measured windows (fan-out: the "
+        "bursts, then the single broadcasts), from `/proc`; a process above "
         f"{_pct(SATURATED)} is taken as the bottleneck."
     )
     if any(_ws_cell(results, n, "echo_websockets") for n in names):

@@ -318,16 +318,31 @@ def _echo_result(count: int, latencies: list[float], usage: dict) -> dict:
     }
 
 
+def _other_share(result: dict) -> float:
+    cpu = result["burst"]["cpu"] if "burst" in result else result["cpu"]
+    return cpu["other_s"] / cpu["wall_s"] if cpu["wall_s"] else 0.0
+
+
 async def _quiet_then(coro_fn, *args_and_wait):  # type: ignore[no-untyped-def]
+    """One measured pass after waiting for quiet; a pass during which other processes
+    took more than run.NOISY_PASS of a core is run again once (the quieter one is kept),
+    as the HTTP harness does."""
     *args, quiet_wait = args_and_wait
-    level = None
-    if quiet_wait > 0:
-        level = await asyncio.get_running_loop().run_in_executor(
-            None, run.wait_for_quiet, quiet_wait
-        )
-    result = await coro_fn(*args)
-    result["quiet_level_before"] = None if level is None else round(level, 3)
-    return result
+    best = None
+    for attempt in range(2):
+        level = None
+        if quiet_wait > 0:
+            level = await asyncio.get_running_loop().run_in_executor(
+                None, run.wait_for_quiet, quiet_wait
+            )
+        result = await coro_fn(*args)
+        result["quiet_level_before"] = None if level is None else round(level, 3)
+        result["retried"] = attempt
+        if best is None or _other_share(result) < _other_share(best):
+            best = result
+        if _other_share(result) <= run.NOISY_PASS or quiet_wait <= 0:
+            break
+    return best
 
 
 # -- the websockets-library echo client (cross-check) ---------------------------------------
