@@ -66,6 +66,22 @@ def _status_line(code: int, reason: str) -> bytes:
     return line
 
 
+def _head(
+    code: int, reason: str, headers: dict[str, str], extra: list[tuple[str, str]] | None
+) -> bytes:
+    """Status line and header block, through the blank line."""
+    lines = [f"{k}: {v}\r\n" for k, v in headers.items()]
+    if extra:
+        lines.extend(f"{k}: {v}\r\n" for k, v in extra)
+    lines.append("\r\n")
+    text = "".join(lines)
+    try:
+        head = text.encode("latin-1")
+    except UnicodeEncodeError:
+        head = text.encode("utf-8")
+    return _status_line(code, reason) + head
+
+
 class HTTPOutputError(Exception):
     """A response that breaks HTTP framing (e.g. more bytes than Content-Length)."""
 
@@ -138,6 +154,12 @@ class HTTPConnection(Protocol):
         self.protocol = "http"
         self._close_callback: Callable[[], None] | None = None
         self._socket: Any = None
+        # The response being written (one at a time per connection).
+        self._chunked = False
+        self._switching = False
+        self._keep_response = True
+        self._expected: int | None = None
+        self._sent = 0
         self._version = "1.1"
         self._reset_message()
 
@@ -487,7 +509,7 @@ class HTTPConnection(Protocol):
             self,
         )
         keep_alive = parser.should_keep_alive()
-        request._keep_alive = keep_alive  # type: ignore[attr-defined]
+        request.keep_alive = keep_alive
         if not keep_alive:
             self._last_request_final = True
         upgrade = parser.should_upgrade()
@@ -555,14 +577,13 @@ class HTTPConnection(Protocol):
 
     def _write_error(self, error: _WireError) -> None:
         body = f"{error.status} {error.message}\n".encode("utf-8", "replace")
+        headers = {
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Length": str(len(body)),
+            "Connection": "close",
+        }
         reason = responses.get(error.status, "Error")
-        head = [f"HTTP/1.1 {error.status} {reason}\r\n"]
-        head.extend(f"{k}: {v}\r\n" for k, v in error.extra_headers)
-        head.append(
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        self._write("".join(head).encode("latin-1") + body)
+        self._write(_head(error.status, reason, headers, list(error.extra_headers)) + body)
         self.close()
 
     def _abort_active(self) -> None:
@@ -596,30 +617,24 @@ class HTTPConnection(Protocol):
             and 200 <= code < 300
             and code != 204
             and request.method != "HEAD"
-            and request._keep_alive  # type: ignore[attr-defined]
+            and request.keep_alive
             and request.version == "HTTP/1.1"
             and "Connection" not in headers
             and "Content-Length" not in headers
             and "Transfer-Encoding" not in headers
-            and not extra_headers
             and not self._closing
             and not self._upgraded
         ):
-            # The common case, a complete keep-alive response: one join, one write.
+            # The common case, a complete keep-alive response: no framing decisions.
             headers["Content-Length"] = str(len(body))
-            text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
-            try:
-                head = text.encode("latin-1")
-            except UnicodeEncodeError:
-                head = text.encode("utf-8")
-            request._switching = request._chunked = False  # type: ignore[attr-defined]
-            request._response_keep_alive = True  # type: ignore[attr-defined]
-            request._expected_length = request._sent = len(body)  # type: ignore[attr-defined]
-            self._write(b"%s%s\r\n%s" % (_status_line(code, reason), head, body))
+            self._chunked = self._switching = False
+            self._keep_response = True
+            self._expected = self._sent = len(body)
+            self._write(b"%s%s" % (_head(code, reason, headers, extra_headers), body))
             self._response_done(request)
             return
         http11 = request.version == "HTTP/1.1"
-        keep_alive: bool = request._keep_alive  # type: ignore[attr-defined]
+        keep_alive = request.keep_alive
         if (self._closing and not self._queue) or self._upgraded:
             keep_alive = False
         connection_header = headers.get("Connection")
@@ -657,35 +672,25 @@ class HTTPConnection(Protocol):
                 headers["Connection"] = "keep-alive"
         else:
             headers["Connection"] = "close"
-        request._switching = switching  # type: ignore[attr-defined]
-        request._chunked = chunked  # type: ignore[attr-defined]
-        request._response_keep_alive = keep_alive  # type: ignore[attr-defined]
+        self._switching = switching
+        self._chunked = chunked
+        self._keep_response = keep_alive
         length = headers.get("Content-Length")
-        request._expected_length = (  # type: ignore[attr-defined]
+        self._expected = (
             int(length)
             if length is not None and body_allowed and request.method != "HEAD"
             else None
         )
-        request._sent = 0  # type: ignore[attr-defined]
-        if extra_headers:
-            lines = [f"{k}: {v}\r\n" for k, v in headers.items()]
-            lines.extend(f"{k}: {v}\r\n" for k, v in extra_headers)
-            text = "".join(lines)
-        else:
-            text = "".join([f"{k}: {v}\r\n" for k, v in headers.items()])
-        try:
-            head = text.encode("latin-1")
-        except UnicodeEncodeError:
-            head = text.encode("utf-8")
-        status = _status_line(code, reason)
+        self._sent = 0
+        head = _head(code, reason, headers, extra_headers)
         if chunked and body:
-            payload = b"%s%s\r\n%x\r\n%s\r\n" % (status, head, len(body), body)
+            payload = b"%s%x\r\n%s\r\n" % (head, len(body), body)
         elif body and len(body) < 65536:
-            payload = b"%s%s\r\n%s" % (status, head, body)
+            payload = head + body
         else:
-            self._write(b"%s%s\r\n" % (status, head))
+            self._write(head)
             payload = body
-        self._count_sent(request, len(body))
+        self._count_sent(len(body))
         if payload:
             self._write(payload)
         if finished:
@@ -698,44 +703,43 @@ class HTTPConnection(Protocol):
         if request.method == "HEAD":
             chunk = b""
         if chunk:
-            self._count_sent(request, len(chunk))
-            if request._chunked:  # type: ignore[attr-defined]
+            self._count_sent(len(chunk))
+            if self._chunked:
                 self._write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             else:
                 self._write(chunk)
         if finished:
-            if request._chunked:  # type: ignore[attr-defined]
+            if self._chunked:
                 self._write(b"0\r\n\r\n")
             self._response_done(request)
 
-    def _count_sent(self, request: HTTPRequest, n: int) -> None:
-        expected = request._expected_length  # type: ignore[attr-defined]
-        request._sent += n  # type: ignore[attr-defined]
-        if expected is not None and request._sent > expected:  # type: ignore[attr-defined]
+    def _count_sent(self, n: int) -> None:
+        self._sent += n
+        if self._expected is not None and self._sent > self._expected:
             self._abort_active()
             raise HTTPOutputError(
-                f"tried to write more data than Content-Length ({expected} bytes)"
+                f"tried to write more data than Content-Length ({self._expected} bytes)"
             )
 
     def _response_done(self, request: HTTPRequest) -> None:
-        expected = request._expected_length  # type: ignore[attr-defined]
+        expected = self._expected
         request._finish_time = _seconds()
         self._close_callback = None
         self._active = None
-        if expected is not None and request._sent != expected:  # type: ignore[attr-defined]
+        if expected is not None and self._sent != expected:
             log.warn(
                 "response for {uri} ended after {sent} of {expected} bytes; closing",
                 uri=request.uri,
-                sent=request._sent,  # type: ignore[attr-defined]
+                sent=self._sent,
                 expected=expected,
             )
             self.close()
             return
-        if request._switching:  # type: ignore[attr-defined]
+        if self._switching:
             # Waiting for detach(); a handler that never calls it is closed as idle.
             self._set_deadline(_IDLE, self.limits.idle_connection_timeout)
             return
-        if not request._response_keep_alive or self._upgraded:  # type: ignore[attr-defined]
+        if not self._keep_response or self._upgraded:
             self.close()
             return
         if self._processing:

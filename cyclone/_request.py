@@ -60,6 +60,8 @@ class HTTPRequest:
         self.host = host or self.headers.get("Host") or "127.0.0.1"
         self.connection = connection
         self._host_name: str | None = None
+        # Whether the client's framing allows another request on this connection.
+        self.keep_alive = True
         self.path, _, self.query = uri.partition("?")
         self._start_time = time.time()
         self._finish_time: float | None = None
