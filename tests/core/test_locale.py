@@ -7,12 +7,9 @@ The gettext catalogs ship as .po sources in locale_data/ and are compiled to
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from cyclone import locale
 from cyclone.template import Template
@@ -22,29 +19,8 @@ UTC = datetime.UTC
 
 
 @pytest.fixture(autouse=True)
-def no_translations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Every test starts and ends with nothing loaded and en_US as the default."""
-    empty = tmp_path_factory.mktemp("empty")
-    locale.set_default_locale("en_US")
-    locale.load_translations(str(empty))
-    yield
-    locale.set_default_locale("en_US")
-    locale.load_translations(str(empty))
-
-
-@pytest.fixture(scope="module")
-def mo_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pt_BR and es_ES catalogs compiled with Babel."""
-    root = tmp_path_factory.mktemp("gettext")
-    for code in ("pt_BR", "es_ES"):
-        with open(DATA / code / "LC_MESSAGES" / "cyclone_test.po", "rb") as f:
-            catalog = read_po(f, locale=code)
-        target = root / code / "LC_MESSAGES"
-        target.mkdir(parents=True)
-        with open(target / "cyclone_test.mo", "wb") as f:
-            write_mo(f, catalog)
-    (root / "xx_XX").mkdir()  # a language directory without this domain: skipped
-    return root
+def _fresh(no_translations: None) -> None:
+    """Autouse, so the reset runs before any fixture of the test loads translations."""
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from client import fetch
 
 from cyclone import locale
@@ -25,27 +22,8 @@ DATA = Path(__file__).parent / "locale_data"
 
 
 @pytest.fixture(autouse=True)
-def no_translations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Translations are process-wide: every test starts and ends with none loaded."""
-    empty = str(tmp_path_factory.mktemp("empty"))
-    locale.set_default_locale("en_US")
-    locale.load_translations(empty)
-    yield
-    locale.set_default_locale("en_US")
-    locale.load_translations(empty)
-
-
-@pytest.fixture(scope="module")
-def mo_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gettext")
-    for code in ("pt_BR", "es_ES"):
-        with open(DATA / code / "LC_MESSAGES" / "cyclone_test.po", "rb") as f:
-            catalog = read_po(f, locale=code)
-        target = root / code / "LC_MESSAGES"
-        target.mkdir(parents=True)
-        with open(target / "cyclone_test.mo", "wb") as f:
-            write_mo(f, catalog)
-    return root
+def _fresh(no_translations: None) -> None:
+    """Autouse, so the reset runs before any fixture of the test loads translations."""
 
 
 @pytest.fixture
