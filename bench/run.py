@@ -549,8 +549,9 @@ def wrk_version() -> str:
     return (proc.stdout or proc.stderr).splitlines()[0].split(" Copyright")[0].strip()
 
 
-def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
-    envs = {}
+def environments(servers: list[Server]) -> dict:
+    """Python version, pip freeze and install line of each server's environment."""
+    envs: dict = {}
     seen: dict[Path, str] = {}
     for s in servers:
         if s.python in seen:
@@ -562,6 +563,11 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
             "freeze": freeze(s),
             "install": s.install,
         }
+    return envs
+
+
+def machine() -> dict:
+    """When and where a run happens."""
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "cpu": cpu_model(),
@@ -569,6 +575,13 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
         "kernel": platform.release(),
         "host_python": platform.python_version(),
         "loadavg_start": list(os.getloadavg()),
+    }
+
+
+def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
+    envs = environments(servers)
+    return {
+        **machine(),
         "wrk": wrk_version(),
         "cyclone_revision": git_revision(),
         "settings": {

@@ -30,7 +30,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -173,26 +172,10 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict:
 
 
 def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
-    envs = {}
-    seen: dict[Path, str] = {}
-    for s in servers:
-        if s.python in seen:
-            envs[s.name] = {"same_as": seen[s.python]}
-            continue
-        seen[s.python] = s.name
-        envs[s.name] = {
-            "python": run.python_version(s.python),
-            "freeze": run.freeze(s),
-            "install": s.install,
-        }
+    envs = run.environments(servers)
     client_env = Server("client", "client", "")
     return {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "cpu": run.cpu_model(),
-        "cores": os.cpu_count(),
-        "kernel": platform.release(),
-        "host_python": platform.python_version(),
-        "loadavg_start": list(os.getloadavg()),
+        **run.machine(),
         "cyclone_revision": run.git_revision(),
         "client_websockets": next(
             (line for line in run.freeze(client_env) if line.startswith("websockets")), "?"

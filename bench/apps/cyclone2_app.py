@@ -14,9 +14,9 @@ SIGINT).
 from __future__ import annotations
 
 import json
-import os
 import sys
 
+from _runner import run_reactor
 from twisted.internet import reactor
 
 import cyclone.web
@@ -64,19 +64,7 @@ def main() -> None:
         log_file = open(log_path, "a")
         globalLogBeginner.beginLoggingTo([textFileLogObserver(log_file)], redirectStandardIO=False)
     reactor.listenTCP(port, make_app(log_path is not None), backlog=1024, interface="127.0.0.1")
-    profile_path = os.environ.get("BENCH_PROFILE")
-    if profile_path:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        try:
-            reactor.run()
-        finally:
-            profiler.disable()
-            profiler.dump_stats(profile_path)
-    else:
-        reactor.run()
+    run_reactor()
 
 
 if __name__ == "__main__":

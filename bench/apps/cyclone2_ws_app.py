@@ -20,10 +20,10 @@ under cProfile and dumps its statistics there when it is stopped.
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 
+from _runner import run_reactor
 from cyclone_ext_realtime.hub import Hub, HubMixin
 from cyclone_ext_realtime.websocket import WebSocketClosedError, WebSocketHandler
 from twisted.internet import reactor
@@ -107,19 +107,7 @@ def main() -> None:
     raise_fd_limit()
     app = make_app("--plain-set" in sys.argv)
     reactor.listenTCP(port, app, backlog=1024, interface="127.0.0.1")
-    profile_path = os.environ.get("BENCH_PROFILE")
-    if profile_path:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        try:
-            reactor.run()
-        finally:
-            profiler.disable()
-            profiler.dump_stats(profile_path)
-    else:
-        reactor.run()
+    run_reactor()
 
 
 if __name__ == "__main__":
