@@ -183,7 +183,7 @@ class Application(HTTPServer):
     def __call__(self, request: HTTPRequest) -> None:
         """Route ``request`` to its handler and run it."""
         handler_class, kwargs, args, path_kwargs = self._find_handler(request)
-        transforms = [t(request) for t in self.transforms] if self.transforms else []
+        transforms = [t(request) for t in self.transforms] if self.transforms else ()
         try:
             handler = handler_class(self, request, **kwargs)
         except Exception as e:

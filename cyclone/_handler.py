@@ -633,7 +633,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     # -- execution ---------------------------------------------------------------------
 
-    def _execute(self, transforms: list[Any], *args: str, **kwargs: str) -> None:
+    def _execute(self, transforms: Sequence[Any], *args: str, **kwargs: str) -> None:
         """Run the handler for its request (called by the Application)."""
         self._transforms = transforms
         try:
