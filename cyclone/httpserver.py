@@ -15,8 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, reactor
+from twisted.internet.interfaces import IProtocolNegotiationFactory
 from twisted.internet.protocol import ServerFactory
 from twisted.internet.task import LoopingCall
+from zope.interface import implementer
 
 from cyclone._http1 import HTTPConnection, HTTPOutputError
 from cyclone._request import HTTPRequest
@@ -27,6 +29,7 @@ __all__ = ["HTTPConnection", "HTTPOutputError", "HTTPRequest", "HTTPServer"]
 _seconds = reactor.seconds  # type: ignore[attr-defined]
 
 
+@implementer(IProtocolNegotiationFactory)
 class HTTPServer(ServerFactory):
     """A Twisted server factory that hands each complete request to ``request_callback``.
 
@@ -57,6 +60,10 @@ class HTTPServer(ServerFactory):
 
     def request_callback(self, request: HTTPRequest) -> None:
         raise NotImplementedError
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """The ALPN protocols this server speaks over TLS (browsers and curl offer ALPN)."""
+        return [b"http/1.1"]
 
     def buildProtocol(self, addr: Any) -> HTTPConnection:
         conn = self.protocol(self)
