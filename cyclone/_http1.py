@@ -47,7 +47,6 @@ log = Logger(namespace="cyclone.httpserver")
 _seconds = reactor.seconds  # type: ignore[attr-defined]
 
 _FEED_SLICE = 4096
-_CLOSE_GRACE = 10.0
 
 _IDLE, _HEADERS, _BODY, _WAITING, _CLOSING, _STALLED = range(6)
 
@@ -210,13 +209,18 @@ class HTTPConnection(Protocol):
     def closed(self) -> bool:
         return self._closed
 
-    def close(self) -> None:
-        """Close after what was written is sent; abort if the peer does not read it."""
+    def close(self, grace: float | None = None) -> None:
+        """Close after what was written is sent; abort if the peer does not read it.
+
+        The peer has ``grace`` seconds (``limits.close_grace`` by default) to read
+        what is left and close its side; whatever it sends meanwhile is discarded.
+        """
         if self._closed or self._phase == _CLOSING:
             return
         self._phase = _CLOSING
         self._broken = True  # nothing more is read as a request
-        self.deadline = _seconds() + _CLOSE_GRACE
+        self._pending = b""
+        self.deadline = _seconds() + (self.limits.close_grace if grace is None else grace)
         transport = self.transport
         # A registered producer holds a TLS close back, and a paused transport
         # would not notice the peer's close: hand both back before closing.
@@ -238,9 +242,12 @@ class HTTPConnection(Protocol):
         if self._closed or self._phase == _CLOSING:
             return  # already closing: keep reading so the peer's close is noticed
         self._closing = True
-        self._pause_reading()
         if self._active is None and not self._queue:
-            self.close()
+            # Idle: nothing of ours is in flight, so a peer that keeps its side open
+            # gets only a short grace before the connection is aborted.
+            self.close(self.limits.idle_close_grace)
+            return
+        self._pause_reading()
 
     def _write(self, data: bytes) -> None:
         """Send ``data`` now when nothing is queued before it; buffer the rest.
@@ -379,7 +386,8 @@ class HTTPConnection(Protocol):
         self._process_queue()
 
     def _pause_reading(self) -> None:
-        if not self._reading_paused and not self._closed:
+        # While closing we keep reading (and discarding) until the peer's FIN.
+        if not self._reading_paused and not self._closed and self._phase != _CLOSING:
             self._reading_paused = True
             self.transport.pauseProducing()
 

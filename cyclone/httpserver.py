@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, reactor
-from twisted.internet.interfaces import IProtocolNegotiationFactory
+from twisted.internet.interfaces import IListeningPort, IProtocolNegotiationFactory
 from twisted.internet.protocol import ServerFactory
 from twisted.internet.task import LoopingCall
 from zope.interface import implementer
@@ -137,7 +137,26 @@ class HTTPServer(ServerFactory):
         for conn in list(self.connections):
             conn.transport.abortConnection()
 
+    def listening_ports(self) -> list[IListeningPort]:
+        """The reactor's listening ports that serve this factory (directly or under TLS)."""
+        found = []
+        for reader in reactor.getReaders():  # type: ignore[attr-defined]
+            if not IListeningPort.providedBy(reader):
+                continue
+            factory = getattr(reader, "factory", None)
+            if factory is self or getattr(factory, "wrappedFactory", None) is self:
+                found.append(reader)
+        return found
+
     def _drain_at_shutdown(self) -> defer.Deferred[None]:
+        """Stop accepting first (new clients are refused and retry elsewhere), then drain."""
         self._shutdown_trigger = None
-        self.stopFactory()
-        return self.drained(timeout=getattr(self, "shutdown_timeout", 10.0))
+        ports = self.listening_ports()
+        # The last port to close stops the factory (idle connections close then).
+        stopping = [defer.maybeDeferred(port.stopListening) for port in ports]
+        if not ports:
+            self.stopFactory()
+        timeout = getattr(self, "shutdown_timeout", 10.0)
+        d = defer.DeferredList(stopping, consumeErrors=True)
+        d.addCallback(lambda _: self.drained(timeout=timeout))
+        return d

@@ -196,6 +196,8 @@ class HTTPLimits:
     body_spill_threshold: int = 1024 * 1024
     max_multipart_parts: int = 1000
     max_multipart_header_size: int = 16 * 1024
+    close_grace: float = 10.0
+    idle_close_grace: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> HTTPLimits:

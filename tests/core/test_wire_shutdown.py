@@ -125,3 +125,40 @@ def test_on_connection_close_does_not_run_after_a_normal_finish(serve):
     # give a wrongly-wired close callback every chance to fire
     call(lambda: task.deferLater(reactor, 0.05, lambda: None))
     assert EVENTS == ["started /slow?d=0.01", "finished /slow?d=0.01"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [b"X", f"GET /fast HTTP/1.1\r\n{H}\r\n".encode()],
+    ids=["stray-byte", "pipelined-request"],
+)
+def test_bytes_after_a_final_request_do_not_defeat_the_lingering_close(serve, extra):
+    # After the response to a "Connection: close" request the server discards what
+    # follows until the peer's FIN; it must see that FIN and let go of the socket at
+    # once instead of holding the descriptor for the whole close grace.
+    app = make_app(close_grace=30.0)
+    port = listen_tcp(app)
+    try:
+        with Client(port.getHost().port) as client:
+            client.send(f"GET /fast HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode() + extra)
+            response = client.response()
+            assert (response.status, response.body) == (200, b"fast")
+            assert client.is_closed(timeout=2)
+            wait_for(lambda: len(app.connections) == 1, timeout=2)
+            client.shutdown_write()
+            wait_for(lambda: not app.connections, timeout=3)
+    finally:
+        call(port.stopListening)
+
+
+def test_a_half_closed_idle_peer_gets_only_the_short_grace_at_shutdown(serve):
+    app = make_app(close_grace=30.0, idle_close_grace=0.3)
+    port = listen_tcp(app)
+    with Client(port.getHost().port) as client:
+        client.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
+        assert client.response().body == b"fast"
+        call(port.stopListening)
+        # The client never closes its side; the server aborts after idle_close_grace,
+        # well before close_grace (30 s) would.
+        wait_for(lambda: not app.connections, timeout=3)
+        assert client.is_closed(timeout=1)
