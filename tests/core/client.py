@@ -102,15 +102,35 @@ def curl(*args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail at the deadline."""
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = TIMEOUT, message: str | None = None
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail at the deadline.
+
+    For effects the server produces after the client has its response (on_finish,
+    code after ``finish()``, the access log, connection-close callbacks): the
+    response goes straight to the socket, so the client may read it before the
+    reactor thread has run the rest.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
+            raise AssertionError(message or f"condition not met within {timeout}s")
+        time.sleep(0.005)
+
+
+def wait_for_equal(get: Callable[[], Any], expected: Any, timeout: float = TIMEOUT) -> None:
+    """Poll until ``get() == expected``; at the deadline fail showing the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if value == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {timeout}s: {value!r} != expected {expected!r}")
         time.sleep(0.005)
 
 
