@@ -25,6 +25,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from cyclone._multipart import MultipartError, MultipartStream, parse_header
 from cyclone._request import HTTPRequest
 from cyclone.httputil import (
     HTTPHeaders,
@@ -405,6 +406,7 @@ class HTTPConnection(Protocol):
         self._header_bytes = 0
         self._raw_header_bytes = 0
         self._body_buffer: SpooledBuffer | None = None
+        self._multipart: MultipartStream | None = None
         self._body_size = 0
         self._headers_done = False
         self._hosts = 0
@@ -472,11 +474,22 @@ class HTTPConnection(Protocol):
                 self._maybe_send_continue()
         if te is not None or (length is not None and length != "0"):
             self._set_deadline(_BODY, limits.body_timeout)
+            ctype = headers.get("Content-Type")
+            if (
+                ctype is not None
+                and ctype[:19].lower() == "multipart/form-data"
+                and "Content-Encoding" not in headers
+                and parser.get_method() not in (b"GET", b"HEAD")
+            ):
+                self._multipart = _multipart_stream(ctype, limits)
 
     def on_body(self, chunk: bytes) -> None:
         self._body_size += len(chunk)
         if self._body_size > self.limits.max_body_size:
             raise _Reject(413, f"Request body larger than {self.limits.max_body_size} bytes")
+        if self._multipart is not None:
+            self._multipart.feed(chunk)
+            return
         if self._body_buffer is None:
             self._body_buffer = SpooledBuffer(self.limits.body_spill_threshold)
         self._body_buffer.write(chunk)
@@ -501,7 +514,10 @@ class HTTPConnection(Protocol):
                 uri, host = split_absolute_form(uri)
             except HTTPInputError as e:
                 raise _Reject(400, f"Bad Request: {e}") from None
-        body: bytes | SpooledBuffer | None = self._body_buffer
+        body: bytes | SpooledBuffer | MultipartStream | None = self._body_buffer
+        if self._multipart is not None:
+            body = self._multipart
+            body.finish()
         if host is None:
             host = headers._dict.get("Host")
         request = HTTPRequest(
@@ -825,6 +841,18 @@ class HTTPConnection(Protocol):
                 self.deadline = _seconds() + (timeout or 0.0)
                 return
             self._reject(_WireError(408, "Request Timeout"))
+
+
+def _multipart_stream(content_type: str, limits: HTTPLimits) -> MultipartStream | None:
+    """A streaming parser for this multipart body, or None to parse it later."""
+    _, params = parse_header(content_type)
+    boundary = params.get("boundary")
+    if not boundary:
+        return None  # the error is reported when the form is read
+    try:
+        return MultipartStream(boundary.encode("latin-1"), limits)
+    except (MultipartError, UnicodeEncodeError):
+        return None
 
 
 class _Reject(Exception):

@@ -263,6 +263,74 @@ def parse_multipart_form_data(
     parser.close()
 
 
+class MultipartStream:
+    """A multipart/form-data body parsed as it arrives, so each file part is written once.
+
+    The connection feeds body chunks as llhttp reads them; every part goes straight
+    into its own :class:`SpooledBuffer`. The raw body is kept as well while it is
+    no larger than ``limits.body_spill_threshold`` (so ``request.body`` still works
+    for ordinary forms) and dropped beyond it. A grammar or limit error stops the
+    parsing and is kept in :attr:`error`, to be raised when the form is read, as for
+    a body parsed later; the rest of the body is then only counted.
+    """
+
+    __slots__ = ("_parser", "_raw", "_raw_size", "_threshold", "arguments", "error", "files")
+
+    def __init__(self, boundary: bytes, limits: Any) -> None:
+        if not boundary or len(boundary) > 200:
+            raise MultipartError("boundary missing or longer than 200 bytes")
+        self.arguments: dict[str, list[bytes]] = {}
+        self.files: dict[str, list[HTTPFile]] = {}
+        self.error: MultipartError | None = None
+        self._parser: _MultipartParser | None = _MultipartParser(
+            boundary, self.arguments, self.files, limits
+        )
+        self._threshold = limits.body_spill_threshold
+        self._raw: list[bytes] | None = []
+        self._raw_size = 0
+
+    def feed(self, data: bytes) -> None:
+        if self._raw is not None:
+            self._raw_size += len(data)
+            if self._raw_size > self._threshold:
+                self._raw = None
+            else:
+                self._raw.append(bytes(data))
+        parser = self._parser
+        if parser is None:
+            return
+        try:
+            parser.feed(data)
+        except MultipartError as e:
+            self._fail(e)
+
+    def finish(self) -> None:
+        """The body is complete: a part still open is an error."""
+        parser = self._parser
+        if parser is None:
+            return
+        try:
+            parser.close()
+        except MultipartError as e:
+            self._fail(e)
+        self._parser = None
+
+    def _fail(self, error: MultipartError) -> None:
+        self.error = error
+        self._parser = None
+        self.arguments.clear()
+        self.files.clear()
+
+    @property
+    def raw(self) -> bytes | None:
+        """The raw body, or None when it was larger than the spill threshold."""
+        if self._raw is None:
+            return None
+        if len(self._raw) != 1:
+            self._raw = [b"".join(self._raw)]
+        return self._raw[0]
+
+
 class _MultipartParser:
     """Push parser: ``feed`` blocks, then ``close``; raises MultipartError on bad input."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from cyclone._multipart import MultipartStream
 from cyclone.httputil import (
     HTTPFile,
     HTTPHeaders,
@@ -44,7 +45,7 @@ class HTTPRequest:
         uri: str,
         version: str = "HTTP/1.1",
         headers: HTTPHeaders | None = None,
-        body: bytes | SpooledBuffer | None = None,
+        body: bytes | SpooledBuffer | MultipartStream | None = None,
         remote_ip: str | None = None,
         protocol: str | None = None,
         host: str | None = None,
@@ -67,8 +68,13 @@ class HTTPRequest:
         self._finish_time: float | None = None
         self._body_buffer: SpooledBuffer | None = None
         self._body: bytes | None = None
+        self._multipart: MultipartStream | None = None
         if isinstance(body, SpooledBuffer):
             self._body_buffer = body
+        elif isinstance(body, MultipartStream):
+            # Parsed as it arrived (see MultipartStream); the raw bytes only if small.
+            self._multipart = body
+            self._body = body.raw
         else:
             self._body = body or b""
         self._files = files
@@ -89,9 +95,17 @@ class HTTPRequest:
 
     @property
     def body(self) -> bytes:
-        """The request body as bytes (read back from disk when it was spilled)."""
+        """The request body as bytes (read back from disk when it was spilled).
+
+        A multipart/form-data body larger than ``body_spill_threshold`` was parsed as
+        it arrived and not kept: read it through ``files`` and ``body_arguments``.
+        """
         if self._body is None:
-            assert self._body_buffer is not None
+            if self._body_buffer is None:
+                raise ValueError(
+                    "the raw multipart/form-data body was larger than body_spill_threshold"
+                    " and was not kept: read request.files and request.body_arguments"
+                )
             self._body = self._body_buffer.getvalue()
         return self._body
 
@@ -99,14 +113,16 @@ class HTTPRequest:
     def body(self, value: bytes) -> None:
         self._body = value
         self._body_buffer = None
+        self._multipart = None
         self._body_arguments = self._arguments = self._files = None
 
     @property
     def body_buffer(self) -> SpooledBuffer:
         """The body as a :class:`SpooledBuffer`, for streaming large uploads."""
         if self._body_buffer is None:
+            body = self.body  # raises for a large multipart body that was not kept
             self._body_buffer = SpooledBuffer(self._limits.body_spill_threshold)
-            self._body_buffer.write(self._body or b"")
+            self._body_buffer.write(body)
         return self._body_buffer
 
     # -- arguments -------------------------------------------------------------
@@ -123,6 +139,14 @@ class HTTPRequest:
         self._arguments = None
 
     def _parse_body(self) -> None:
+        stream = self._multipart
+        if stream is not None:
+            if stream.error is not None:
+                self._body_arguments, self._files = {}, {}
+                error = stream.error
+                raise HTTPInputError(f"invalid multipart/form-data body: {error}", error.status)
+            self._body_arguments, self._files = stream.arguments, stream.files
+            return
         args: dict[str, list[bytes]] = {}
         files: dict[str, list[HTTPFile]] = {} if self._files is None else self._files
         ctype = self.headers.get("Content-Type")
