@@ -1,0 +1,289 @@
+"""Every Python example marked runnable in docs/*.md and README.md runs as written.
+
+The markers (an HTML comment on the line before the fence) are described in
+docs/index.md, "Examples in these docs":
+
+- ``<!-- runnable -->``: a script that must exit 0;
+- ``<!-- runnable: serve URL [URL...] -->``: a server script; each URL must answer
+  200, then SIGTERM must stop it with status 0;
+- ``<!-- runnable: app NAME GET /path -->`` (or ``WS /path``): the block defines an
+  Application ``NAME``, served here on a free port.
+
+Each block runs in a fresh temporary directory holding a self-signed key.pem and
+cert.pem. Server scripts use fixed ports (8888...): they run one at a time, under a
+lock shared with other runs of this module on the machine, and the process is
+killed by its PID whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import types
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from twisted.internet import defer, reactor
+
+from cyclone.testing import call
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+MARKER = re.compile(r"^<!--\s*runnable(?::\s*(?P<spec>.*?))?\s*-->$")
+SCRIPT_TIMEOUT = 60.0
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+PORT_TIMEOUT = 30.0
+LOCK = Path("/tmp/cyclone-doc-examples.lock")
+
+
+@dataclass
+class Example:
+    page: Path
+    line: int  # 1-based line of the marker
+    spec: str  # "" for a plain script
+    code: str
+    error: str | None = None  # a malformed marker or block
+
+    @property
+    def name(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def find_examples(page: Path) -> list[Example]:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        match = MARKER.match(line.strip())
+        if match is None:
+            continue
+        example = Example(page, i + 1, (match.group("spec") or "").strip(), "")
+        if i + 1 >= len(lines) or lines[i + 1].strip() != "```python":
+            example.error = "the marker is not on the line before a ```python fence"
+        else:
+            end = next((j for j in range(i + 2, len(lines)) if lines[j].startswith("```")), None)
+            if end is None:
+                example.error = "the code block is never closed"
+            else:
+                example.code = "\n".join(lines[i + 2 : end]) + "\n"
+        found.append(example)
+    return found
+
+
+EXAMPLES = [example for page in PAGES for example in find_examples(page)]
+
+
+def test_the_pages_have_runnable_examples() -> None:
+    names = [e.name for e in EXAMPLES]
+    assert any(n.startswith("README.md:") for n in names), names
+    assert any(n.startswith("docs/index.md:") for n in names), names
+    assert any(n.startswith("docs/server.md:") for n in names), names
+    assert len(EXAMPLES) >= 8, names
+
+
+# -- the working directory ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    directory = tmp_path_factory.mktemp("tls")
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    # fmt: off
+    command = [
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
+        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    ]
+    # fmt: on
+    subprocess.run(command, check=True, capture_output=True, timeout=30)
+    return key, cert
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, certificate: tuple[Path, Path]) -> Path:
+    for pem in certificate:
+        shutil.copy(pem, tmp_path / pem.name)
+    return tmp_path
+
+
+def _write_script(example: Example, workdir: Path) -> Path:
+    script = workdir / "example.py"
+    script.write_text(example.code, encoding="utf-8")
+    return script
+
+
+def _output(workdir: Path) -> str:
+    parts = []
+    for name in ("stdout.txt", "stderr.txt"):
+        path = workdir / name
+        if path.exists():
+            parts.append(f"--- {name}\n{path.read_text(errors='replace')[-4000:]}")
+    return "\n".join(parts)
+
+
+# -- kinds of examples ----------------------------------------------------------------
+
+
+def run_script(example: Example, workdir: Path) -> None:
+    script = _write_script(example, workdir)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=SCRIPT_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{example.name} still running after {SCRIPT_TIMEOUT}s") from e
+    assert done.returncode == 0, (
+        f"{example.name} exited with {done.returncode}\n{done.stdout}\n{done.stderr}"
+    )
+
+
+def _port_is_free(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return False
+    return True
+
+
+def _wait_ports_free(ports: list[int], what: str) -> None:
+    deadline = time.monotonic() + PORT_TIMEOUT
+    while True:
+        busy = [p for p in ports if not _port_is_free(p)]
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ports {busy} still answer {what} ({PORT_TIMEOUT}s)")
+        time.sleep(0.1)
+
+
+def _get_status(url: str) -> int:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the example's self-signed certificate
+    try:
+        with urllib.request.urlopen(url, timeout=5, context=context) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@contextlib.contextmanager
+def _machine_lock() -> Iterator[None]:
+    """Serialize fixed-port examples with other runs of this module on the machine."""
+    with open(LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_server(example: Example, workdir: Path, urls: list[str]) -> None:
+    assert urls, f"{example.name}: serve needs at least one URL"
+    ports = sorted({urlsplit(u).port or (443 if u.startswith("https:") else 80) for u in urls})
+    script = _write_script(example, workdir)
+    with _machine_lock():
+        _wait_ports_free(ports, "before the example starts: someone else holds them")
+        with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+            process = subprocess.Popen(
+                [sys.executable, str(script)], cwd=workdir, stdout=out, stderr=err
+            )
+        try:
+            for url in urls:
+                deadline = time.monotonic() + START_TIMEOUT
+                status: int | str = "no answer"
+                while status != 200:
+                    if process.poll() is not None:
+                        raise AssertionError(
+                            f"{example.name} exited with {process.returncode} before {url} "
+                            f"answered\n{_output(workdir)}"
+                        )
+                    if time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"{example.name}: {url} answered {status}, not 200, within "
+                            f"{START_TIMEOUT}s\n{_output(workdir)}"
+                        )
+                    try:
+                        status = _get_status(url)
+                    except OSError as e:
+                        status = repr(e)
+                    if status != 200:
+                        time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired as e:
+                raise AssertionError(
+                    f"{example.name} did not stop within {STOP_TIMEOUT}s of SIGTERM"
+                ) from e
+            assert code == 0, f"{example.name} exited with {code} on SIGTERM\n{_output(workdir)}"
+        finally:
+            if process.poll() is None:
+                process.kill()  # by PID: the process this test started
+                process.wait(STOP_TIMEOUT)
+            _wait_ports_free(ports, "after the example stopped")
+
+
+def run_app(example: Example, workdir: Path, words: list[str], serve: Any) -> None:
+    assert len(words) == 3 and words[1] in ("GET", "WS"), (
+        f"{example.name}: expected 'app NAME GET /path' or 'app NAME WS /path', got {words}"
+    )
+    name, verb, path = words
+    module = types.ModuleType("doc_example")
+    module.__file__ = str(_write_script(example, workdir))
+    with contextlib.chdir(workdir):
+        exec(compile(example.code, example.name, "exec"), module.__dict__)
+        app = getattr(module, name, None)
+        assert app is not None, f"{example.name} defines no {name!r}"
+        port = serve(app)
+        if verb == "GET":
+            status = _get_status(f"http://127.0.0.1:{port}{path}")
+            assert status == 200, f"{example.name}: GET {path} answered {status}"
+        else:
+            _websocket_exchange(example, f"ws://127.0.0.1:{port}{path}")
+
+
+def _websocket_exchange(example: Example, url: str) -> None:
+    from cyclone.websocket import websocket_connect
+
+    connection = call(lambda: websocket_connect(url, connect_timeout=5))
+    try:
+        call(connection.write_message, "hello")
+        try:
+            reply = call(lambda: connection.read_message().addTimeout(5, reactor))
+        except defer.TimeoutError as e:
+            raise AssertionError(f"{example.name}: {url} sent nothing back within 5s") from e
+        assert reply is not None, f"{example.name}: {url} closed without answering 'hello'"
+    finally:
+        call(connection.close)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_example_runs_as_written(example: Example, workdir: Path, serve: Any) -> None:
+    assert example.error is None, f"{example.name}: {example.error}"
+    kind, *words = example.spec.split() or [""]
+    if not kind:
+        run_script(example, workdir)
+    elif kind == "serve":
+        run_server(example, workdir, words)
+    elif kind == "app":
+        run_app(example, workdir, words, serve)
+    else:
+        raise AssertionError(f"{example.name}: unknown marker 'runnable: {example.spec}'")
