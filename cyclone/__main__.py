@@ -1,8 +1,11 @@
 """The ``cyclone`` command: ``cyclone run`` serves an application.
 
 ``cyclone run -r package.module.Application`` imports the name (an Application,
-or a callable returning one), listens and runs the reactor until SIGINT/SIGTERM,
-then stops listening and lets in-flight requests finish.
+or a callable returning one), listens, prints the URL it serves and runs the
+reactor until SIGINT/SIGTERM, then stops listening and lets in-flight requests
+finish; a second signal closes the connections still open. When the application
+does not load or the address cannot be listened on, it prints one line saying
+why and exits with status 1 (``--debug`` adds the traceback).
 
 ``cyclone plugins [--check]`` lists every entry-point group with the names
 installed in it, the distribution that provides each, and whether it loads.
@@ -16,27 +19,51 @@ from collections.abc import Sequence
 from typing import Any
 
 from cyclone import version
-from cyclone._serve import endpoint_description, load_application
+from cyclone._serve import (
+    ServeError,
+    install_second_signal_handlers,
+    listen,
+    load_application,
+    make_endpoint,
+    print_error,
+    served_url,
+)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from twisted.internet import endpoints, reactor
-    from twisted.logger import globalLogBeginner, textFileLogObserver
-
-    app = load_application(args.app)
-    if not args.quiet:
-        globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
-    description = endpoint_description(
-        args.port, args.listen, args.unix, args.ssl_cert, args.ssl_key
+    from twisted.internet import reactor
+    from twisted.logger import (
+        FilteringLogObserver,
+        Logger,
+        LogLevel,
+        LogLevelFilterPredicate,
+        globalLogBeginner,
+        textFileLogObserver,
     )
-    endpoint = endpoints.serverFromString(reactor, description)
-    d = endpoint.listen(app)
 
-    def failed(failure: Any) -> None:
-        print(f"cyclone run: cannot listen on {description}: {failure.value}", file=sys.stderr)
-        reactor.stop()
+    try:
+        app = load_application(args.app)
+        endpoint = make_endpoint(
+            reactor, args.port, args.listen, args.unix, args.ssl_cert, args.ssl_key
+        )
+        port = listen(endpoint, app, args.port, args.listen, args.unix)
+    except ServeError as e:
+        print_error("cyclone run", e, debug=args.debug)
+        return 1
 
-    d.addErrback(failed)
+    tls = bool(args.ssl_cert) and not args.unix
+    print(f"cyclone run: serving {args.app} on {served_url(port.getHost(), tls)}", flush=True)
+    if args.quiet:
+        # No request log; warnings and errors still reach stderr.
+        observer: Any = FilteringLogObserver(
+            textFileLogObserver(sys.stderr),
+            [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)],
+        )
+    else:
+        observer = textFileLogObserver(sys.stdout)
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    log = Logger(namespace="cyclone")
+    reactor.callWhenRunning(install_second_signal_handlers, reactor, app, log)
     reactor.run()
     return 0
 
@@ -75,7 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--unix", help="listen on this UNIX socket path instead of TCP")
     run.add_argument("--ssl-cert", help="PEM certificate: serve HTTPS")
     run.add_argument("--ssl-key", help="PEM private key (defaults to --ssl-cert)")
-    run.add_argument("-q", "--quiet", action="store_true", help="do not log to stdout")
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="no request log (warnings still go to stderr)"
+    )
+    run.add_argument(
+        "--debug", action="store_true", help="show the traceback when the application fails to load"
+    )
     run.set_defaults(func=_cmd_run)
     listing = sub.add_parser(
         "plugins", help="list installed extensions by entry-point group, and whether they load"
