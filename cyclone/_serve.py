@@ -273,13 +273,17 @@ def install_second_signal_handlers(reactor: Any, factory: Any, log: Any) -> None
     for the drain to time out, and no second ``reactor.stop()`` (which would log a
     ``ReactorNotRunning`` traceback).
     """
+    signalled: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(signum)
         if not callable(previous):
             continue  # the reactor did not install one (installSignalHandlers=False)
 
         def handler(number: int, frame: Any, previous: Any = previous) -> None:
-            if not getattr(reactor, "_stopped", False):
+            # The reactor's handler only schedules reactor.stop(): remember the first
+            # signal ourselves, as _stopped is not set until that call runs.
+            if not signalled and not getattr(reactor, "_stopped", False):
+                signalled.append(number)
                 previous(number, frame)
                 return
             name = signal.Signals(number).name
