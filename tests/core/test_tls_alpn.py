@@ -217,8 +217,10 @@ def chromium():
 
 def test_chromium_loads_the_page_over_https(chromium, certificate, tmp_path):
     key, cert = certificate
-    factory = twisted_ssl.DefaultOpenSSLContextFactory(key, cert)
-    port = call(reactor.listenSSL, 0, make_app(), factory, interface="127.0.0.1")
+    endpoint = endpoints.serverFromString(
+        reactor, f"ssl:0:interface=127.0.0.1:privateKey={key}:certKey={cert}"
+    )
+    port = call(endpoint.listen, make_app())  # negotiates ALPN, as cyclone run --ssl-cert
     try:
         browser = subprocess.Popen(
             [
