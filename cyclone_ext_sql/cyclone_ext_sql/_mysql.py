@@ -19,6 +19,18 @@ from cyclone_ext_sql._url import merge_options, redact, split_url
 
 __all__ = ["MYSQL_OPTIONS", "MySQLPool", "mysql"]
 
+# Error codes that mean the connection is gone (client-side CR_* and server-side ER_*).
+LOST_CONNECTION_CODES = frozenset(
+    {
+        2006,  # CR_SERVER_GONE_ERROR: "MySQL server has gone away"
+        2013,  # CR_SERVER_LOST: "Lost connection to MySQL server during query"
+        2055,  # CR_SERVER_LOST_EXTENDED: "Lost connection ... system error"
+        1053,  # ER_SERVER_SHUTDOWN: "Server shutdown in progress"
+        1927,  # ER_CONNECTION_KILLED (MariaDB): "Connection was killed"
+        4031,  # ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8): disconnected for inactivity
+    }
+)
+
 MYSQL_OPTIONS: dict[str, Any] = {
     "pool_min": int,
     "pool_max": int,
@@ -71,6 +83,12 @@ class MySQLPool(ReconnectingPool):
 
     def is_closed(self, conn: Any) -> bool:
         return not conn.open
+
+    def connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        if isinstance(exc, self.dbapi.OperationalError):
+            return bool(exc.args) and exc.args[0] in LOST_CONNECTION_CODES
+        # pymysql's InterfaceError(0, "") is "this connection is already closed".
+        return isinstance(exc, self.dbapi.InterfaceError) and not conn.open
 
     def ping(self, conn: Any) -> None:
         conn.ping(reconnect=False)

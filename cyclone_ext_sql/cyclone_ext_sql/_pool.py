@@ -26,14 +26,19 @@ are told apart by *when* the failure is seen:
    :class:`DatabaseUnavailable` (HTTP 503) at once: no statement was sent.
 
 2. During the interaction. A connection that dies after a statement was sent
-   may or may not have run it, so the driver's error (e.g. psycopg2's
-   ``OperationalError``, pymysql's 2013 "Lost connection") surfaces unchanged
-   and nothing is replayed. The transaction was not committed, so the server
-   rolls it back. The dead connection is dropped in the rollback, quietly, and
-   the next operation gets a fresh one through (1).
+   may or may not have run it, so nothing is replayed: the operation fails
+   with :class:`DatabaseUnavailable` (HTTP 503, ``maybe_ran=True``, the
+   driver's error as ``cause``). Only connection losses are mapped, as each
+   driver subclass tells in ``connection_lost`` (psycopg2's
+   ``OperationalError``/``InterfaceError`` on a connection now closed;
+   pymysql's "gone away"/"lost connection" codes 2006, 2013, 2055...); any
+   other error (a syntax error, a constraint, a statement timeout) surfaces
+   unchanged. The transaction was not committed (or its commit was lost), so
+   the server rolls it back. The dead connection is dropped in the rollback,
+   quietly, and the next operation gets a fresh one through (1).
 
 A connection that dies in the instant between the check and the first
-statement falls under (2): its error surfaces. That window is microseconds.
+statement falls under (2): a 503, not replayed. That window is microseconds.
 
 ``stop()`` refuses new work, waits for operations in flight, then stops the
 pool threads and closes every connection.
@@ -47,10 +52,13 @@ from typing import Any
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
+from twisted.logger import Logger
 
 from cyclone_ext_sql._errors import DatabaseUnavailable
 
 __all__ = ["ReconnectingPool"]
+
+log = Logger()
 
 
 def _readable(fd: int) -> bool:
@@ -136,6 +144,18 @@ class ReconnectingPool(adbapi.ConnectionPool):
         """A new DB-API connection (runs in a pool thread)."""
         return self.dbapi.connect(*self.connargs, **self.connkw)
 
+    def connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        """Whether ``exc``, raised while using ``conn``, means the connection was lost.
+
+        Only these failures become :class:`DatabaseUnavailable`; the default
+        (for drivers without a better rule) is: a driver error on a connection
+        the driver now knows is closed.
+        """
+        try:
+            return isinstance(exc, self.dbapi.Error) and self.is_closed(conn)
+        except Exception:
+            return False
+
     # -- connections (pool threads) -----------------------------------------
 
     def is_alive(self, conn: Any) -> bool:
@@ -177,6 +197,38 @@ class ReconnectingPool(adbapi.ConnectionPool):
             raise DatabaseUnavailable(self.target, exc) from exc
         self.connections[tid] = conn
         return conn
+
+    def _guarded(self, conn: adbapi.Connection, body: Callable[[], Any]) -> Any:
+        """Run ``body`` then commit; roll back on failure, a lost connection failing with a 503."""
+        try:
+            result = body()
+            conn.commit()
+            return result
+        except BaseException as exc:
+            lost = isinstance(exc, Exception) and self.connection_lost(exc, conn._connection)
+            try:
+                conn.rollback()
+            except BaseException:
+                log.failure("rollback failed on {target}", target=self.target)
+            if lost:
+                raise DatabaseUnavailable(self.target, exc, maybe_ran=True) from exc
+            raise
+
+    def _runInteraction(self, interaction: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        # adbapi's, with the lost-connection mapping of _guarded (runs in a pool thread).
+        conn = self.connectionFactory(self)
+        trans = self.transactionFactory(self, conn)
+
+        def body() -> Any:
+            result = interaction(trans, *args, **kw)
+            trans.close()
+            return result
+
+        return self._guarded(conn, body)
+
+    def _runWithConnection(self, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        conn = self.connectionFactory(self)
+        return self._guarded(conn, lambda: func(conn, *args, **kw))
 
     # -- the async API (reactor thread) --------------------------------------
 

@@ -45,6 +45,13 @@ class PostgreSQLPool(ReconnectingPool):
     def is_closed(self, conn: Any) -> bool:
         return bool(conn.closed)
 
+    def connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        # libpq marks the connection closed (``closed == 2``) when its socket
+        # failed or the server ended the session; a syntax error or a statement
+        # timeout leaves it open.
+        lost_types = (self.dbapi.OperationalError, self.dbapi.InterfaceError)
+        return isinstance(exc, lost_types) and bool(conn.closed)
+
     def ping(self, conn: Any) -> None:
         cursor = conn.cursor()
         try:

@@ -11,111 +11,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import psycopg2
 import pymysql
 import pytest
-from conftest import MY_URL, PG_URL, require_server, storage
+from conftest import storage
 from sqlproxy import TCPProxy
 
 from cyclone.testing import call
 from cyclone_ext_sql import DatabaseUnavailable
-
-
-@dataclass
-class Backend:
-    scheme: str
-    url: str
-    port: int
-    session_sql: str
-    sleep_sql: str
-    tag: str
-    _admin: Any = field(default=None, repr=False)
-
-    def options(self) -> dict[str, Any]:
-        """Options that tag the pool's connections (PostgreSQL's application_name)."""
-        return {"application_name": self.tag} if self.scheme == "postgresql" else {}
-
-    def admin(self) -> Any:
-        """A plain driver connection from the test thread: the operator's console."""
-        if self._admin is None:
-            if self.scheme == "postgresql":
-                self._admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test")
-                self._admin.autocommit = True
-            else:
-                self._admin = pymysql.connect(
-                    host="127.0.0.1", user="root", password="", database="test", autocommit=True
-                )
-        return self._admin
-
-    def sql(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
-        cursor = self.admin().cursor()
-        cursor.execute(statement, params)
-        rows = list(cursor.fetchall()) if cursor.description else []
-        cursor.close()
-        return rows
-
-    def kill(self, session_id: int) -> None:
-        """Cut the pool's connection server-side, and wait until the server forgot it."""
-        if self.scheme == "postgresql":
-            self.sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = %s",
-                (self.tag,),
-            )
-        else:
-            self.sql("KILL %s", (session_id,))
-        deadline = time.monotonic() + 5
-        while self.sessions() and session_id in self.sessions():
-            assert time.monotonic() < deadline, "the server did not drop the connection"
-            time.sleep(0.02)
-
-    def sessions(self) -> set[int]:
-        """Ids of the server sessions the pool holds (PostgreSQL: by tag; MariaDB: all)."""
-        if self.scheme == "postgresql":
-            rows = self.sql(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (self.tag,)
-            )
-        else:
-            rows = self.sql("SELECT ID FROM information_schema.PROCESSLIST")
-        return {row[0] for row in rows}
-
-    def close(self) -> None:
-        if self._admin is not None:
-            self._admin.close()
-
-
-@pytest.fixture(params=["postgresql", "mysql"])
-def backend(request: pytest.FixtureRequest, unique: str) -> Iterator[Backend]:
-    if request.param == "postgresql":
-        require_server("PostgreSQL", 5432)
-        found = Backend(
-            "postgresql",
-            PG_URL,
-            5432,
-            "SELECT pg_backend_pid()",
-            "SELECT pg_sleep(5)",
-            "t" + unique,
-        )
-    else:
-        require_server("MariaDB", 3306)
-        found = Backend(
-            "mysql", MY_URL, 3306, "SELECT CONNECTION_ID()", "SELECT SLEEP(5)", "t" + unique
-        )
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def table(backend: Backend) -> Iterator[str]:
-    """A fresh table ``(id int, name varchar)`` named after the test's tag; dropped after."""
-    name = f"cyclone_{backend.tag}"
-    backend.sql(f"CREATE TABLE {name} (id integer, name varchar(200))")
-    yield name
-    backend.sql(f"DROP TABLE IF EXISTS {name}")
 
 
 def pending(func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -185,7 +91,7 @@ def test_killed_idle_connection_is_replaced_before_the_next_operation(backend, o
     assert len(set(seen)) == 3  # every operation after a kill ran, on a fresh connection
 
 
-def test_connection_killed_during_a_statement_surfaces_and_is_not_replayed(
+def test_connection_killed_during_a_statement_is_a_503_and_is_not_replayed(
     backend, table, open_service
 ):
     pool = open_service(backend.scheme, backend.url, pool_max=1, **backend.options())
@@ -205,9 +111,11 @@ def test_connection_killed_during_a_statement_surfaces_and_is_not_replayed(
     assert sleeping.wait(5)
     time.sleep(0.1)  # let the sleep statement reach the server
     backend.kill(calls[0])
-    driver_error = pymysql.OperationalError if backend.scheme == "mysql" else psycopg2.Error
-    with pytest.raises(driver_error):
+    with pytest.raises(DatabaseUnavailable) as info:
         call(lambda: d)
+    assert info.value.status_code == 503 and info.value.maybe_ran
+    driver_error = pymysql.OperationalError if backend.scheme == "mysql" else psycopg2.Error
+    assert isinstance(info.value.cause, driver_error)
     assert time.monotonic() - started < 4
     assert len(calls) == 1  # not replayed
     assert backend.sql(f"SELECT count(*) FROM {table}") == [(0,)]  # rolled back
@@ -304,3 +212,83 @@ def test_options_from_the_url_and_keywords(backend):
         call(factory, backend.url + "?pool_size=3")
     with pytest.raises(ValueError, match="pool_max"):
         call(factory, backend.url, pool_max="many")
+
+
+def test_errors_on_a_live_connection_are_not_mapped_to_503(backend, table, open_service):
+    """A statement timeout is an OperationalError too, but the connection lives: no 503."""
+    pool = open_service(backend.scheme, backend.url, pool_max=1, **backend.options())
+    session = call(pool.runQuery, backend.session_sql)[0][0]
+
+    def timed_out(txn: Any) -> None:
+        if backend.scheme == "postgresql":
+            txn.execute("SET LOCAL statement_timeout = 100")
+            txn.execute("SELECT pg_sleep(2)")
+        else:
+            txn.execute("SET STATEMENT max_statement_time = 0.1 FOR SELECT SLEEP(2)")
+            txn.fetchall()
+
+    driver = pymysql if backend.scheme == "mysql" else psycopg2
+    with pytest.raises(driver.OperationalError) as info:  # 57014 / 1969
+        call(pool.runInteraction, timed_out)
+    assert not isinstance(info.value, DatabaseUnavailable)
+    with pytest.raises(driver.ProgrammingError):
+        call(pool.runOperation, "SELEC 1")
+    assert call(pool.runQuery, backend.session_sql)[0][0] == session  # same connection
+
+
+def test_proxy_cut_mid_statement_is_a_503_not_replayed_then_service_resumes(
+    backend, table, open_service
+):
+    proxy = TCPProxy(backend.port)
+    port = proxy.start()
+    try:
+        url = backend.url.replace(f":{backend.port}/", f":{port}/")
+        pool = open_service(backend.scheme, url, pool_max=1, **backend.options())
+        marker = f"/* cut {backend.tag} */"
+        sleep = backend.sleep_sql.replace("5", "2")
+        calls: list[int] = []
+
+        def insert_then_sleep(txn: Any) -> None:
+            calls.append(1)
+            txn.execute(f"INSERT INTO {table} VALUES (1, 'maybe')")
+            txn.execute(f"{sleep} {marker}")
+            txn.fetchall()
+
+        d = pending(pool.runInteraction, insert_then_sleep)
+        backend.wait_running(marker)
+        proxy.stop()
+        with pytest.raises(DatabaseUnavailable) as info:
+            call(lambda: d)
+        assert info.value.maybe_ran and calls == [1]
+        assert "secret" not in str(info.value) and "127.0.0.1" in str(info.value)
+        backend.wait_running(marker, present=False)
+        assert backend.sql(f"SELECT count(*) FROM {table}") == [(0,)]
+        proxy.start()
+        assert call(pool.runQuery, "SELECT 2") == [(2,)]
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("code", "lost"),
+    [
+        (2006, True),
+        (2013, True),
+        (2055, True),
+        (1927, True),
+        (1064, False),
+        (1969, False),
+        (1317, False),
+    ],
+)
+def test_mysql_lost_connection_codes(code, lost):
+    pool = call(storage("mysql"), "mysql://root@127.0.0.1:1/x")
+    try:
+        live = type("Conn", (), {"open": True})()
+        assert pool.connection_lost(pymysql.OperationalError(code, "x"), live) is lost
+        assert not pool.connection_lost(pymysql.ProgrammingError(1064, "syntax"), live)
+        assert not pool.connection_lost(pymysql.InterfaceError(0, ""), live)
+        live.open = False
+        assert pool.connection_lost(pymysql.InterfaceError(0, ""), live)
+    finally:
+        call(pool.stop)
