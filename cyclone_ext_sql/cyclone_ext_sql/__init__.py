@@ -14,7 +14,8 @@ service has ``start()`` and ``stop()`` plus adbapi's asynchronous API:
         async def get(self):
             rows = await self.settings.db.runQuery("SELECT id, title FROM posts")
 
-When the database cannot be reached, operations fail with
+When the database cannot be reached, or the connection is lost while an
+operation runs (which is then never replayed), operations fail with
 :class:`DatabaseUnavailable`, an ``HTTPError(503)``. See docs/sql.md.
 """
 
