@@ -56,24 +56,6 @@ Application = cyclone.web.Application([(r"/", PageHandler)])
 """
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed (key.pem, cert.pem) for localhost and 127.0.0.1."""
-    directory = tmp_path_factory.mktemp("tls")
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
-            "-days", "2", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return str(key), str(cert)
-
-
 class TLSPort(int):
     """The port number; ``alpn``: whether this way of listening negotiates ALPN."""
 
@@ -203,16 +185,6 @@ def test_the_commands_serve_https_to_curl(command, app_dir, certificate):
         assert_curl_got_the_page(url)
     finally:
         stop(proc)
-
-
-@pytest.fixture
-def chromium():
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is needed under CI (.ci/run installs it)")
-        pytest.skip("chromium is not installed")
-    return path
 
 
 def test_chromium_loads_the_page_over_https(chromium, certificate, tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 
 import pytest
 from twisted.internet import endpoints, reactor
@@ -68,22 +67,6 @@ def test_listen_tcp_ipv6(listening):
     sock = socket.create_connection(("::1", port.getHost().port), timeout=5)
     with Client(sock=sock) as client:
         assert ask(client)["remote_ip"] == "::1"
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tls")
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out", str(cert),
-            "-days", "2", "-subj", "/CN=localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return str(key), str(cert)
 
 
 def tls_client(port):

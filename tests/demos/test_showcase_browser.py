@@ -7,9 +7,7 @@ favicon, stylesheet or script) and no error for anything the browser fetched.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -20,17 +18,6 @@ from demos.showcase.app import Application
 
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 PAGES = ("/", "/guestbook", "/upload", "/login")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is required on CI (CI=true) but none is installed")
-    pytest.skip("Chromium is not installed")
 
 
 @pytest.fixture

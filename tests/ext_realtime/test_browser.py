@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
 import threading
-
-import pytest
 
 from cyclone.web import Application, RequestHandler
 from cyclone_ext_realtime import Hub, HubMixin, SSEHandler, WebSocketHandler
@@ -80,16 +77,6 @@ class Result(RequestHandler):
     def post(self):
         self.received["result"] = json.loads(self.request.body)
         self.received["done"].set()
-
-
-@pytest.fixture
-def chromium():
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is needed under CI (.ci/run installs it)")
-        pytest.skip("chromium is not installed")
-    return path
 
 
 def test_chromium_reads_events_resumes_with_last_event_id_and_talks_websocket(serve, chromium):
