@@ -1,4 +1,8 @@
-"""The hub on Redis pub/sub, so that many cyclone processes share their channels.
+"""The hub's Redis backend, so that many cyclone processes share their channels.
+
+:class:`RedisBackend` implements :class:`~cyclone_ext_realtime._backend.HubBackend`;
+``Hub.from_url("redis://...")`` builds a hub with it. It calls back the hub only
+through :class:`~cyclone_ext_realtime._backend.Deliveries`.
 
 Strategy: two connections made with txredisapi, each kept alive by its own
 reconnecting factory: one in subscriber mode that holds one Redis subscription
@@ -21,9 +25,9 @@ from twisted.internet import defer, reactor
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.logger import Logger
 
-from cyclone_ext_realtime.hub import Hub
+from cyclone_ext_realtime._backend import Deliveries
 
-__all__ = ["RedisHub"]
+__all__ = ["RedisBackend"]
 
 log = Logger(namespace="cyclone.hub")
 
@@ -32,10 +36,10 @@ class _SubscriberProtocol(txredisapi.SubscriberProtocol):
     def messageReceived(self, pattern: Any, channel: Any, message: Any) -> None:
         if isinstance(channel, bytes):
             channel = channel.decode("utf-8", "replace")
-        self.factory.hub._deliver(channel, message)
+        self.factory.backend.deliver(channel, message)
 
     def connectionLost(self, why: Any) -> None:
-        self.factory.hub._subscriber_lost(self)
+        self.factory.backend._subscriber_lost(self)
         super().connectionLost(why)
 
 
@@ -44,17 +48,17 @@ class _SubscriberFactory(txredisapi.SubscriberFactory):
     initialDelay = 0.2
     maxDelay = 5
 
-    def __init__(self, hub: RedisHub) -> None:
+    def __init__(self, backend: RedisBackend) -> None:
         super().__init__(isLazy=True)
-        self.hub = hub
-        self.password = hub.password
-        self.username = hub.username
+        self.backend = backend
+        self.password = backend.password
+        self.username = backend.username
         self.convertNumbers = False  # payloads are JSON text, never Redis numbers
 
     def addConnection(self, conn: Any) -> None:
         super().addConnection(conn)
         if conn.connected and not self.disconnectCalled:
-            self.hub._subscriber_ready(conn)
+            self.backend._subscriber_ready(conn)
 
 
 class _PublisherFactory(txredisapi.RedisFactory):
@@ -62,16 +66,17 @@ class _PublisherFactory(txredisapi.RedisFactory):
     maxDelay = 5
 
 
-class RedisHub(Hub):
-    """The :class:`Hub` API over Redis pub/sub: ``RedisHub("redis://127.0.0.1:6379/0")``.
+class RedisBackend:
+    """The hub backend over Redis pub/sub: ``Hub(RedisBackend("redis://127.0.0.1:6379/0"))``.
 
     Connections open on :meth:`start` or on first use and reconnect by
     themselves; :meth:`stop` closes them. A publish made while Redis is down
     waits for the connection to come back.
     """
 
+    hub: Deliveries | None = None
+
     def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
-        super().__init__()
         parts = urlsplit(url)
         self.url = url
         self.host = parts.hostname or "127.0.0.1"
@@ -91,7 +96,7 @@ class RedisHub(Hub):
         self._waiting: dict[str, list[defer.Deferred[None]]] = {}
 
     def __repr__(self) -> str:
-        return f"<RedisHub {self.host}:{self.port}>"
+        return f"<RedisBackend {self.host}:{self.port}>"
 
     def _endpoint(self) -> HostnameEndpoint:
         return HostnameEndpoint(reactor, self.host, self.port, timeout=self.connect_timeout)
@@ -123,26 +128,33 @@ class RedisHub(Hub):
             if factory is not None:
                 yield factory.disconnect()
 
-    # -- the backend ----------------------------------------------------------------
+    # -- the backend contract (HubBackend) -------------------------------------------
 
-    def _send(self, channel: str, payload: str) -> defer.Deferred[int]:
+    def attach(self, hub: Deliveries) -> None:
+        self.hub = hub
+
+    def deliver(self, channel: str, payload: str | bytes) -> int:
+        """What Redis sent back goes to the local subscribers (0 if detached)."""
+        return 0 if self.hub is None else self.hub.deliver(channel, payload)
+
+    def send(self, channel: str, payload: str) -> defer.Deferred[int]:
         self.start()
         assert self._publisher is not None
         return self._publisher.handler.publish(channel, payload)
 
-    def _channel_added(self, channel: str) -> None:
+    def channel_added(self, channel: str) -> None:
         if self._subscriber is None:
             self.start()  # _subscriber_ready will subscribe every channel
         elif self._connection is not None:
             self._redis_subscribe(self._connection, channel)
 
-    def _channel_removed(self, channel: str) -> None:
+    def channel_removed(self, channel: str) -> None:
         self._confirmed.discard(channel)
         connection = self._connection
         if connection is not None:
             connection.unsubscribe(channel).addErrback(self._log_command_error, "UNSUBSCRIBE")
 
-    def _when_subscribed(self, channel: str) -> defer.Deferred[None]:
+    def when_subscribed(self, channel: str) -> defer.Deferred[None]:
         if channel in self._confirmed:
             return defer.succeed(None)
         waiter: defer.Deferred[None] = defer.Deferred()
@@ -153,7 +165,7 @@ class RedisHub(Hub):
 
     def _subscriber_ready(self, connection: Any) -> None:
         self._connection = connection
-        for channel in self.channels():
+        for channel in self.hub.channels() if self.hub is not None else ():
             self._redis_subscribe(connection, channel)
 
     def _subscriber_lost(self, connection: Any) -> None:
@@ -168,7 +180,8 @@ class RedisHub(Hub):
         d.addErrback(self._log_command_error, "SUBSCRIBE")
 
     def _subscribed(self, reply: Any, connection: Any, channel: str) -> None:
-        if connection is not self._connection or not self.subscriber_count(channel):
+        hub = self.hub
+        if connection is not self._connection or hub is None or not hub.subscriber_count(channel):
             return
         self._confirmed.add(channel)
         for waiter in self._waiting.pop(channel, ()):

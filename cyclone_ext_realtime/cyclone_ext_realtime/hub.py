@@ -2,8 +2,9 @@
 
 Strategy: :class:`Hub` keeps the local subscribers of each channel and delivers
 to them; how a published message reaches the hubs of every process is the
-backend's business. The in-process hub (the default) hands a message straight
-to its own subscribers; the Redis hub (``_redis_hub``) publishes it to Redis and
+backend's business (the contract is :class:`~cyclone_ext_realtime._backend.HubBackend`).
+The in-process backend (the default) hands a message straight to its own
+subscribers; the Redis backend (``_redis_hub``) publishes it to Redis and
 delivers what Redis sends back, so each process holds one Redis subscription
 per channel, whatever the number of local subscribers. Messages travel as JSON
 in both backends, so a message that works in one works in the other, and every
@@ -23,9 +24,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 from twisted.logger import Logger
 
+from cyclone_ext_realtime._backend import HubBackend, MemoryBackend
 from cyclone_ext_realtime.websocket import WebSocketClosedError
 
 __all__ = [
@@ -63,7 +65,7 @@ class Subscription:
         Immediate for the in-process hub; the Redis hub fires it when Redis has
         confirmed the channel's subscription (again after a reconnection).
         """
-        return self.hub._when_subscribed(self.channel)
+        return self.hub.backend.when_subscribed(self.channel)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "cancelled"
@@ -76,10 +78,20 @@ class Hub:
     A hub is a service (``start()``/``stop()``), so it can be given as
     ``services={"hub": "memory+hub://"}`` or ``"redis+hub://127.0.0.1:6379/0"``,
     or passed as a setting: ``Application(handlers, hub=Hub())``.
+
+    ``backend`` (a :class:`~cyclone_ext_realtime._backend.HubBackend`) carries
+    messages between processes; the default is in-process only.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, backend: HubBackend | None = None) -> None:
         self._subscribers: dict[str, list[Subscription]] = {}
+        self.backend: HubBackend = MemoryBackend() if backend is None else backend
+        self.backend.attach(self)
+
+    def __repr__(self) -> str:
+        if isinstance(self.backend, MemoryBackend):
+            return super().__repr__()
+        return f"<Hub {self.backend!r}>"
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Hub:
@@ -94,9 +106,9 @@ class Hub:
                 raise TypeError(f"the memory hub takes no options: {', '.join(options)}")
             return cls()
         if scheme == "redis":
-            from cyclone_ext_realtime._redis_hub import RedisHub
+            from cyclone_ext_realtime._redis_hub import RedisBackend
 
-            return RedisHub(url, **options)
+            return cls(RedisBackend(url, **options))
         raise ValueError(f"unknown hub URL scheme {scheme!r}: use memory:// or redis://")
 
     # -- the public API -----------------------------------------------------------------
@@ -109,7 +121,7 @@ class Hub:
         subscribers = self._subscribers.get(channel)
         if subscribers is None:
             self._subscribers[channel] = [subscription]
-            self._channel_added(channel)
+            self.backend.channel_added(channel)
         else:
             subscribers.append(subscription)
         return subscription
@@ -122,7 +134,7 @@ class Hub:
         A value that JSON cannot encode raises ``TypeError`` here.
         """
         payload = json.dumps(message, separators=(",", ":"))
-        return self._send(channel, payload)
+        return self.backend.send(channel, payload)
 
     def subscriber_count(self, channel: str) -> int:
         """How many subscriptions of this process listen on ``channel``."""
@@ -134,35 +146,15 @@ class Hub:
 
     def start(self) -> defer.Deferred[None] | None:
         """Start the backend (nothing to do in-process)."""
-        return None
+        return self.backend.start()
 
     def stop(self) -> defer.Deferred[None] | None:
         """Stop the backend (nothing to do in-process)."""
-        return None
+        return self.backend.stop()
 
-    # -- what a backend provides --------------------------------------------------------
+    # -- what the backend calls ----------------------------------------------------------
 
-    def _channel_added(self, channel: str) -> None:
-        """The first local subscriber of ``channel`` arrived."""
-
-    def _channel_removed(self, channel: str) -> None:
-        """The last local subscriber of ``channel`` left."""
-
-    def _when_subscribed(self, channel: str) -> defer.Deferred[None]:
-        return defer.succeed(None)
-
-    def _send(self, channel: str, payload: str) -> defer.Deferred[int]:
-        done: defer.Deferred[int] = defer.Deferred()
-
-        def deliver() -> None:
-            done.callback(self._deliver(channel, payload))
-
-        reactor.callLater(0, deliver)  # type: ignore[attr-defined]
-        return done
-
-    # -- shared by every backend --------------------------------------------------------
-
-    def _deliver(self, channel: str, payload: str | bytes) -> int:
+    def deliver(self, channel: str, payload: str | bytes) -> int:
         """Hand ``payload`` to the local subscribers of ``channel``; how many there were."""
         subscribers = self._subscribers.get(channel)
         if not subscribers:
@@ -197,7 +189,7 @@ class Hub:
         subscribers.remove(subscription)
         if not subscribers:
             del self._subscribers[subscription.channel]
-            self._channel_removed(subscription.channel)
+            self.backend.channel_removed(subscription.channel)
 
 
 def memory_hub_service(url: str) -> Hub:
