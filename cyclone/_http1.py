@@ -40,7 +40,7 @@ from cyclone.httputil import (
 )
 
 if TYPE_CHECKING:
-    from cyclone.httpserver import HTTPServer
+    from cyclone._connection import ConnectionOwner
 
 __all__ = ["HTTPConnection", "HTTPOutputError"]
 
@@ -128,7 +128,7 @@ _ALLOWED_METHODS = "GET, HEAD, POST, DELETE, PATCH, PUT, OPTIONS"
 class HTTPConnection(Protocol):
     """One client connection: parses requests and writes their responses in order."""
 
-    def __init__(self, server: HTTPServer) -> None:
+    def __init__(self, server: ConnectionOwner) -> None:
         self.server = server
         self.limits: HTTPLimits = server.limits
         self.parser = httptools.HttpRequestParser(self)

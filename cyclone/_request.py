@@ -24,7 +24,7 @@ from cyclone.httputil import (
 )
 
 if TYPE_CHECKING:
-    from cyclone.httpserver import HTTPConnection
+    from cyclone._connection import RequestConnection
 
 _DEFAULT_LIMITS = HTTPLimits()
 
@@ -50,7 +50,7 @@ class HTTPRequest:
         protocol: str | None = None,
         host: str | None = None,
         files: dict[str, list[HTTPFile]] | None = None,
-        connection: HTTPConnection | None = None,
+        connection: RequestConnection | None = None,
     ) -> None:
         self.method = method
         self.uri = uri
