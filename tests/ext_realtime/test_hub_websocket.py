@@ -29,8 +29,11 @@ class Room(HubMixin, WebSocketHandler):
 
 
 class ForgetfulRoom(Room):
+    closed: list[str] = []
+
     def on_close(self):
-        pass  # does not call super(): the hub cleans up at the next message
+        # does not call super(): the hub cleans up at the next message
+        self.closed.append(self.room)
 
 
 def test_websocket_clients_share_a_room_and_leave_it_on_close(serve):
@@ -51,12 +54,20 @@ def test_websocket_clients_share_a_room_and_leave_it_on_close(serve):
 
 def test_a_subscription_left_by_an_on_close_override_ends_at_the_next_message(serve):
     hub = Hub()
+    ForgetfulRoom.closed = []
     port = serve(Application([(r"/room/(\w+)", ForgetfulRoom)], hub=hub))
     url = f"ws://127.0.0.1:{port}/room/attic"
     with connect(url) as alice:
         with connect(url):
             wait_until(lambda: hub.subscriber_count("attic") == 2)
-        time.sleep(0.1)
+        # Positive signals: the server ran the second socket's on_close, then
+        # served a marker socket opened after it (later reactor turns)...
+        wait_until(lambda: ForgetfulRoom.closed == ["attic"])
+        with connect(f"ws://127.0.0.1:{port}/room/marker") as marker:
+            wait_until(lambda: hub.subscriber_count("marker") == 1)
+            marker.send("ping")
+            assert json.loads(marker.recv(timeout=5)) == {"said": "ping"}
+        # ...and the closed socket's subscription is still there, until the next message.
         assert hub.subscriber_count("attic") == 2
         alice.send("anyone?")
         assert json.loads(alice.recv(timeout=5)) == {"said": "anyone?"}

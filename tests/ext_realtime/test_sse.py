@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import subprocess
 import sys
 import time
@@ -24,6 +25,17 @@ def wait_until(predicate, timeout=5.0):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def marker_stream(port: int) -> None:
+    """Open, read and close a stream on another connection: a positive signal.
+
+    Its first event arrives only after the server's reactor has run the turns
+    that follow what a test did before, so a check made after it sees anything
+    those turns would have done (a second on_close, a spurious flush...).
+    """
+    with SSEStream(port, "/events/marker") as marker:
+        assert marker.next_event()["data"] == "hello marker"
 
 
 class Events(SSEHandler):
@@ -180,8 +192,9 @@ def test_client_leaving_runs_on_close_once(serve, app):
     assert Events.log == ["open world last=None"]
     s.close()
     wait_until(lambda: Events.log == ["open world last=None", "close"])
-    time.sleep(0.05)
-    assert Events.log.count("close") == 1
+    marker_stream(port)
+    assert Events.log[:3] == ["open world last=None", "close", "open marker last=None"]
+    assert Events.log[3:] in ([], ["close"])  # only the marker's own close may follow
 
 
 def test_cyclone_1x_bind_and_unbind(serve, app):
@@ -198,7 +211,7 @@ def test_handler_finishing_ends_the_stream_and_runs_on_close(serve, app):
         assert s.next_event()["data"] == "only one"
         s.wait_closed()
     wait_until(lambda: FinishesItself.log == ["close", "finish"])
-    time.sleep(0.05)
+    marker_stream(port)
     assert FinishesItself.log == ["close", "finish"]
 
 
@@ -256,7 +269,13 @@ def test_send_event_returns_the_flush_deferred_for_back_pressure(serve):
     port = serve(Application([(r"/flood", Flood)], sse_heartbeat_interval=0))
     s = SSEStream(port, "/flood")
     wait_until(lambda: Flood.state.get("waiting") == 1)
-    time.sleep(0.3)
+    # Positive signal: requests on other connections are answered, so the
+    # server's reactor has turned many times since the handler began waiting.
+    for _ in range(3):
+        marker = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        marker.request("GET", "/marker")
+        assert marker.getresponse().status == 404
+        marker.close()
     # The client reads nothing: the handler is still waiting, with most events unsent.
     assert Flood.state["waiting"] == 1
     assert Flood.state["sent"] < Flood.EVENTS
