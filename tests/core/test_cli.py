@@ -129,6 +129,10 @@ def run_to_exit(command: list[str], cwd: Path, timeout: float = 30) -> subproces
     )
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Running:
     """A server process whose stdout and stderr lines are read as they come."""
 
@@ -141,6 +145,10 @@ class Running:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A shell's background job starts with SIGINT ignored, and the reactor
+            # leaves an ignored SIGINT alone: give the server the default, as a
+            # terminal would, whatever started this test run.
+            preexec_fn=_default_sigint,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []
