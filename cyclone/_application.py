@@ -18,6 +18,7 @@ from cyclone._uimodule import BUILTIN_UI_MODULES, UIModule, load_ui_methods, loa
 from cyclone._util import ObjectDict, import_object
 from cyclone.httpserver import HTTPServer
 from cyclone.httputil import HTTPLimits
+from cyclone.services import ServiceSet
 from cyclone.template import BaseLoader
 
 access_log = Logger(namespace="cyclone.access")
@@ -72,9 +73,6 @@ class Application(HTTPServer):
             None, xheaders=bool(settings.get("xheaders")), limits=HTTPLimits.from_settings(settings)
         )
         self.shutdown_timeout = float(settings.get("shutdown_timeout", 10.0))
-        # Imported here: services sit on the extension points, a layer above this one.
-        from cyclone.services import ServiceSet
-
         self.services = ServiceSet(settings.get("services"), reserved=self.settings)
         self.settings.update(self.services)
         if transforms is None:

@@ -35,7 +35,7 @@ from cyclone.httputil import HTTPInputError, format_timestamp, http_date, respon
 from cyclone.httputil import _normalize_name as _norm
 
 if TYPE_CHECKING:
-    from cyclone._application import Application
+    from cyclone._app_contract import HandlerApplication
 
 log = Logger(namespace="cyclone.web")
 
@@ -128,7 +128,9 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     _extra_headers: list[tuple[str, str]] | None = None
     _finish_waiters: list[defer.Deferred[None]] | None = None
 
-    def __init__(self, application: Application, request: HTTPRequest, **kwargs: Any) -> None:
+    def __init__(
+        self, application: HandlerApplication, request: HTTPRequest, **kwargs: Any
+    ) -> None:
         self.application = application
         self.request = request
         self.path_args: list[str] = []

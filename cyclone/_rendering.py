@@ -31,7 +31,7 @@ from cyclone._util import ObjectDict
 from cyclone.template import BaseLoader, Loader
 
 if TYPE_CHECKING:
-    from cyclone._application import Application
+    from cyclone._app_contract import HandlerApplication
     from cyclone._request import HTTPRequest
 
 __all__ = ["TemplateRenderingMixin"]
@@ -52,7 +52,7 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
     """``render``, ``render_string``, ``self.ui`` and ``self.locale`` for RequestHandler."""
 
     if TYPE_CHECKING:
-        application: Application
+        application: HandlerApplication
         request: HTTPRequest
         settings: Any
         current_user: Any

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -130,11 +131,13 @@ class AuthScheme(Protocol):
     def challenge(self, realm: str, **params: str) -> str: ...
 
 
-def _handler_base() -> type:
-    # Imported late: the web layer sits below this module and must not need it.
-    from cyclone._handler import RequestHandler
-
-    return RequestHandler
+def _is_request_handler_class(plugin: Any) -> bool:
+    # This module imports nothing of cyclone (the web layer stands on it), so the
+    # base is looked up, not imported: a class that derives from RequestHandler
+    # was defined after its module was imported, so the module is in sys.modules.
+    handler_module = sys.modules.get("cyclone._handler")
+    base = getattr(handler_module, "RequestHandler", None)
+    return isinstance(plugin, type) and base is not None and issubclass(plugin, base)
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -295,8 +298,7 @@ def check_contract(group: str, plugin: Any, info: PluginInfo | None = None) -> N
     where = f" ({_origin(info)})" if info is not None else ""
     label = f"{group} plugin {info.name!r}{where}" if info is not None else f"{group} plugin"
     if group in (RPC, REALTIME):
-        base = _handler_base()
-        if not (isinstance(plugin, type) and issubclass(plugin, base)):
+        if not _is_request_handler_class(plugin):
             raise PluginContractError(
                 f"{label} must be a subclass of cyclone.web.RequestHandler, got {_kind(plugin)}"
             )
