@@ -10,7 +10,6 @@ import http.client
 import os
 import socket
 import threading
-import time
 
 import pytest
 from client import TIMEOUT, read_until, wait_until
@@ -68,6 +67,18 @@ def _slow_client(port, target=b"/static/big.bin"):
     return sock
 
 
+def _marker_requests(port, count=3):
+    """Requests on other connections, each answered: a positive signal that the
+    server's reactor has turned (and resumed any producer it would) since."""
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        conn.request("GET", "/static/no-such-file")
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        assert resp.status == 404
+
+
 def _read_exactly(sock, n, already=b""):
     parts, got = [already], len(already)
     while got < n:
@@ -104,7 +115,7 @@ def test_a_client_that_stops_reading_stops_the_file_reads(serve, big_file):
         wait_until(lambda: record["chunks"])
         # Without back-pressure the whole file would be read (into memory) at once;
         # with it, reading stops once the socket buffers and one or two chunks are full.
-        time.sleep(0.3)
+        _marker_requests(port)
         read_ahead = sum(record["chunks"])
         assert read_ahead < 1024 * 1024
         head = read_until(sock, b"\r\n\r\n")
