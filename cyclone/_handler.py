@@ -30,6 +30,7 @@ from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, Missi
 from cyclone._rendering import TemplateRenderingMixin
 from cyclone._request import HTTPRequest
 from cyclone._signing import SignedCookiesMixin
+from cyclone._static_url import static_url_for
 from cyclone._xsrf import XSRFMixin
 from cyclone.httputil import HTTPInputError, format_timestamp, http_date, responses
 from cyclone.httputil import _normalize_name as _norm
@@ -763,6 +764,4 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     def static_url(self, path: str, include_host: bool | None = None, **kwargs: Any) -> str:
         """The versioned URL of ``path`` below the ``static_path`` setting."""
-        from cyclone._static import static_url_for  # _static imports this module
-
         return static_url_for(self, path, include_host, **kwargs)

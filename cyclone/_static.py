@@ -25,8 +25,6 @@ import hashlib
 import mimetypes
 import os
 import re
-import threading
-import urllib.parse
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -34,7 +32,7 @@ from twisted.logger import Logger
 
 from cyclone._errors import HTTPError
 from cyclone._handler import RequestHandler
-from cyclone._util import import_object
+from cyclone._static_url import StaticURLScheme, static_url_for
 from cyclone.httputil import parse_http_date
 
 __all__ = ["StaticFileHandler", "static_routes", "static_url_for"]
@@ -105,7 +103,7 @@ def _refuse_unsafe_url_path(url_path: str) -> None:
         raise HTTPError(404)
 
 
-class StaticFileHandler(RequestHandler):
+class StaticFileHandler(RequestHandler, StaticURLScheme):
     """Serve the files below ``path``: ``(r"/static/(.*)", StaticFileHandler, {"path": root})``.
 
     ``default_filename`` (e.g. ``"index.html"``) is served for directory URLs
@@ -123,9 +121,6 @@ class StaticFileHandler(RequestHandler):
     CACHE_MAX_AGE = 86400 * 365 * 10
     CHUNK_SIZE = 64 * 1024
 
-    # absolute path -> content version, for make_static_url (Tornado's cache).
-    _static_hashes: dict[str, str | None] = {}
-    _static_hashes_lock = threading.Lock()
     # resolved path -> (stat signature, version), for ETags; a changed file misses.
     _etag_versions: dict[str, tuple[tuple[int, int, int], str | None]] = {}
 
@@ -139,9 +134,8 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def reset(cls) -> None:
-        """Forget every cached content hash."""
-        with cls._static_hashes_lock:
-            cls._static_hashes = {}
+        """Forget every cached content hash (URL versions and ETags)."""
+        super().reset()
         cls._etag_versions = {}
 
     def head(self, path: str) -> Any:
@@ -274,11 +268,6 @@ class StaticFileHandler(RequestHandler):
             url_path = url_path.replace("/", os.sep)
         return url_path
 
-    @classmethod
-    def get_absolute_path(cls, root: str, path: str) -> str:
-        """Join ``path`` to ``root``; :meth:`validate_absolute_path` checks the result."""
-        return os.path.abspath(os.path.join(root, path))
-
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         """The resolved file to serve, or None when a redirect was sent instead.
 
@@ -377,41 +366,6 @@ class StaticFileHandler(RequestHandler):
     def set_extra_headers(self, path: str) -> None:
         """Hook to add headers to every file response."""
 
-    # -- versioned URLs -----------------------------------------------------------------
-
-    @classmethod
-    def make_static_url(cls, settings: Any, path: str, include_version: bool = True) -> str:
-        """The URL of static file ``path``, with ``?v=<hash>`` when the file can be read."""
-        url = settings.get("static_url_prefix", "/static/") + urllib.parse.quote(path)
-        if not include_version:
-            return url
-        version = cls.get_version(settings, path)
-        if not version:
-            return url
-        return f"{url}?v={version[:32]}"
-
-    @classmethod
-    def get_version(cls, settings: Any, path: str) -> str | None:
-        """The content version of ``path`` below ``settings["static_path"]``; None if unreadable.
-
-        Cached per file unless the ``static_hash_cache`` setting is False.
-        """
-        abs_path = cls.get_absolute_path(settings["static_path"], path)
-        if not settings.get("static_hash_cache", True):
-            return cls._read_version(abs_path)
-        with cls._static_hashes_lock:
-            if abs_path not in cls._static_hashes:
-                cls._static_hashes[abs_path] = cls._read_version(abs_path)
-            return cls._static_hashes[abs_path]
-
-    @classmethod
-    def _read_version(cls, abs_path: str) -> str | None:
-        try:
-            return cls.get_content_version(abs_path)
-        except OSError:
-            log.error("could not open static file {path}", path=abs_path)
-            return None
-
 
 def static_routes(settings: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     """The routes an Application adds for the ``static_path`` setting (none without it).
@@ -431,23 +385,3 @@ def static_routes(settings: Any) -> list[tuple[str, Any, dict[str, Any]]]:
         (r"/(favicon\.ico)", handler_class, args),
         (r"/(robots\.txt)", handler_class, args),
     ]
-
-
-def static_url_for(
-    handler: RequestHandler, path: str, include_host: bool | None = None, **kwargs: Any
-) -> str:
-    """``RequestHandler.static_url``: the versioned URL of a file in ``static_path``.
-
-    With ``include_host`` (default: the handler's ``include_host`` attribute)
-    the URL is absolute, on the request's scheme and host.
-    """
-    handler.require_setting("static_path", "static_url")
-    handler_class = handler.settings.get("static_handler_class", StaticFileHandler)
-    if isinstance(handler_class, str):
-        handler_class = import_object(handler_class)
-    url = handler_class.make_static_url(handler.settings, path, **kwargs)
-    if include_host is None:
-        include_host = getattr(handler, "include_host", False)
-    if include_host:
-        return f"{handler.request.protocol}://{handler.request.host}{url}"
-    return url
