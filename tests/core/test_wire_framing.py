@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
 import pytest
 from twisted.internet import reactor, task
@@ -217,15 +216,23 @@ def test_pipelining_cap_pauses_reading_and_answers_everything_in_order(serve):
         wait_for(lambda: GatedHandler.waiting)
 
         def server_side():
-            (conn,) = [c for c in GatedHandler.waiting[0].application.connections]
+            conn = GatedHandler.waiting[0].request.connection
             return len(conn._queue), len(conn._pending), conn._reading_paused
 
+        assert list(GatedHandler.waiting[0].application.connections) == [
+            GatedHandler.waiting[0].request.connection
+        ]
         wait_for(lambda: server_side()[2])
         queued, pending, _ = server_side()
         assert queued <= cap + 5
         # Reading stopped: what the server holds is bounded by one socket read.
         assert pending <= 70 * 1024
-        time.sleep(0.2)
+        # Positive signal: requests on other connections are answered (a 400 from
+        # the wire, no handler), so the server's reactor has turned since it paused.
+        for _ in range(3):
+            with Client(port) as marker:
+                marker.send(b"GET /marker HTTP/1.1\r\n\r\n")  # no Host: 400
+                assert marker.response().status == 400
         assert sender.is_alive()  # the client cannot push the rest in
         assert server_side()[:2] == (queued, pending)
         GatedHandler.gate.append(True)
