@@ -17,7 +17,7 @@ never overlap, and both are idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,8 +32,10 @@ __all__ = [
     "ServiceSet",
     "ServiceStartError",
     "ServiceStopError",
+    "UnknownOptionError",
     "create_service",
     "mask_url",
+    "parse_options",
 ]
 
 log = Logger(namespace="cyclone.services")
@@ -48,6 +50,10 @@ _SECRET_OPTIONS = frozenset({"password", "passwd", "pwd", "secret", "token", "ap
 
 class ServiceConfigError(ValueError):
     """A ``services=`` entry cannot be built: bad URL, unknown scheme, bad option."""
+
+
+class UnknownOptionError(ServiceConfigError, TypeError):
+    """An option name the factory does not declare (see :func:`parse_options`)."""
 
 
 class ServiceStartError(RuntimeError):
@@ -156,25 +162,36 @@ def _find_factory(scheme: str, where: str) -> tuple[str, Any]:
     )
 
 
-def _options(
+def parse_options(
     scheme: str,
-    accepted: Mapping[str, Any],
-    pairs: list[tuple[str, str]],
-    given: dict[str, Any],
+    accepted: Mapping[str, Callable[[str], Any]],
+    pairs: Iterable[tuple[str, str]],
+    given: Mapping[str, Any],
+    *,
     where: str,
+    given_wins: bool = False,
 ) -> dict[str, Any]:
+    """The options of a ``scheme://`` URL: its query ``pairs``, then the ``given`` keywords.
+
+    Every name must be in ``accepted``, which maps it to its converter (``int``,
+    ``float``, ``str``...); string values go through it, other values are taken
+    as given. By default a name given twice (twice in the query, or in both the
+    query and ``given``) is an error; with ``given_wins`` the later value wins,
+    so keywords override the query. Errors start with ``where``: an unknown
+    name is an :class:`UnknownOptionError` (also a ``TypeError``, like an
+    unexpected keyword argument), the rest are :class:`ServiceConfigError`.
+    A bad value of a secret-looking option is shown as ``***``.
+    """
     raw: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in raw:
-            raise ServiceConfigError(f"{where}: option {name!r} is given twice in the URL")
-        raw[name] = value
-    for name, value in given.items():
-        if name in raw:
-            raise ServiceConfigError(f"{where}: option {name!r} is given in both URL and dict")
-        raw[name] = value
+    for source, items in (("URL", pairs), ("dict", given.items())):
+        for name, value in items:
+            if name in raw and not given_wins:
+                twice = "twice in the URL" if source == "URL" else "in both URL and dict"
+                raise ServiceConfigError(f"{where}: option {name!r} is given {twice}")
+            raw[name] = value
     unknown = [name for name in raw if name not in accepted]
     if unknown:
-        raise ServiceConfigError(
+        raise UnknownOptionError(
             f"{where}: unknown option{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(map(repr, unknown))}; {scheme} accepts: "
             f"{', '.join(accepted) or 'no options'}"
@@ -199,7 +216,7 @@ def create_service(key: str, spec: ServiceSpec) -> Any:
     where = f"services[{key!r}] ({mask_url(url)})"
     scheme, pairs, bare_url = _parse_url(url, where)
     group, factory = _find_factory(scheme, where)
-    options = _options(scheme, factory.options, pairs, given, where)
+    options = parse_options(scheme, factory.options, pairs, given, where=where)
     try:
         service = factory(bare_url, **options)
     except Exception as e:

@@ -11,11 +11,10 @@ in their place.
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 from cyclone_ext_sql._pool import ReconnectingPool
-from cyclone_ext_sql._url import merge_options, redact, split_url
+from cyclone_ext_sql._url import SERVER_DEFAULTS, SERVER_OPTIONS, parse_server_url
 
 __all__ = ["MYSQL_OPTIONS", "MySQLPool", "mysql"]
 
@@ -32,18 +31,14 @@ LOST_CONNECTION_CODES = frozenset(
 )
 
 MYSQL_OPTIONS: dict[str, Any] = {
-    "pool_min": int,
-    "pool_max": int,
-    "timeout": float,
+    **SERVER_OPTIONS,
     "read_timeout": float,
     "write_timeout": float,
     "charset": str,
 }
 
 _DEFAULTS = {
-    "pool_min": 1,
-    "pool_max": 5,
-    "timeout": 5.0,
+    **SERVER_DEFAULTS,
     "read_timeout": None,
     "write_timeout": None,
     "charset": "utf8mb4",
@@ -102,25 +97,22 @@ def mysql(url: str, **options: Any) -> MySQLPool:
     connect and log in (5); ``read_timeout`` and ``write_timeout`` seconds for
     one socket read or write afterwards (unbounded); ``charset`` ("utf8mb4").
     """
-    try:
-        import pymysql  # noqa: F401 - fail here, with the extra to install
-    except ImportError as exc:
-        raise ImportError("mysql:// needs pymysql: pip install 'cyclone[mysql]'") from exc
-    parts = split_url(url, "mysql")
-    opts = merge_options(parts, options, MYSQL_OPTIONS, _DEFAULTS)
+    server = parse_server_url(
+        url, options, scheme="mysql", driver="pymysql", accepted=MYSQL_OPTIONS, defaults=_DEFAULTS
+    )
+    opts = server.options
     connect: dict[str, Any] = {
-        "host": urllib.parse.unquote(parts.hostname or "localhost"),
-        "port": parts.port or 3306,
-        "user": urllib.parse.unquote(parts.username) if parts.username else None,
-        "password": urllib.parse.unquote(parts.password or ""),
+        "host": server.host or "localhost",
+        "port": server.port or 3306,
+        "user": server.user,
+        "password": server.password or "",
         "connect_timeout": opts["timeout"],
         "charset": opts["charset"],
     }
-    database = urllib.parse.unquote(parts.path.lstrip("/"))
-    if database:
-        connect["database"] = database
+    if server.database:
+        connect["database"] = server.database
     return MySQLPool(
-        redact(parts),
+        server.target,
         pool_min=opts["pool_min"],
         pool_max=opts["pool_max"],
         read_timeout=opts["read_timeout"],

@@ -9,26 +9,21 @@ find (or terminate) the application's sessions in ``pg_stat_activity``.
 from __future__ import annotations
 
 import math
-import urllib.parse
 from typing import Any
 
 from cyclone_ext_sql._pool import ReconnectingPool
-from cyclone_ext_sql._url import merge_options, redact, split_url
+from cyclone_ext_sql._url import SERVER_DEFAULTS, SERVER_OPTIONS, parse_server_url
 
 __all__ = ["POSTGRESQL_OPTIONS", "PostgreSQLPool", "postgresql"]
 
 POSTGRESQL_OPTIONS: dict[str, Any] = {
-    "pool_min": int,
-    "pool_max": int,
-    "timeout": float,
+    **SERVER_OPTIONS,
     "application_name": str,
     "sslmode": str,
 }
 
 _DEFAULTS = {
-    "pool_min": 1,
-    "pool_max": 5,
-    "timeout": 5.0,
+    **SERVER_DEFAULTS,
     "application_name": "cyclone",
     "sslmode": None,
 }
@@ -70,34 +65,32 @@ def postgresql(url: str, **options: Any) -> PostgreSQLPool:
     connect (5; libpq counts whole seconds, at least 2); ``application_name``
     ("cyclone"); ``sslmode`` (libpq's default).
     """
-    try:
-        import psycopg2  # noqa: F401 - fail here, with the extra to install
-    except ImportError as exc:
-        raise ImportError(
-            "postgresql:// needs psycopg2: pip install 'cyclone[postgresql]'"
-        ) from exc
-    parts = split_url(url, "postgresql")
-    opts = merge_options(parts, options, POSTGRESQL_OPTIONS, _DEFAULTS)
+    server = parse_server_url(
+        url,
+        options,
+        scheme="postgresql",
+        driver="psycopg2",
+        accepted=POSTGRESQL_OPTIONS,
+        defaults=_DEFAULTS,
+    )
+    opts = server.options
     connect: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(opts["timeout"])),
         "application_name": opts["application_name"],
     }
-    if parts.hostname:
-        connect["host"] = urllib.parse.unquote(parts.hostname)
-    if parts.port:
-        connect["port"] = parts.port
-    if parts.username:
-        connect["user"] = urllib.parse.unquote(parts.username)
-    if parts.password:
-        connect["password"] = urllib.parse.unquote(parts.password)
-    dbname = urllib.parse.unquote(parts.path.lstrip("/"))
-    if dbname:
-        connect["dbname"] = dbname
-    if opts["sslmode"]:
-        connect["sslmode"] = opts["sslmode"]
+    # Only what is given: libpq's defaults (the local socket, the OS user...) for the rest.
+    given = {
+        "host": server.host,
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "dbname": server.database,
+        "sslmode": opts["sslmode"],
+    }
+    connect.update({name: value for name, value in given.items() if value})
     return PostgreSQLPool(
         "psycopg2",
-        redact(parts),
+        server.target,
         pool_min=opts["pool_min"],
         pool_max=opts["pool_max"],
         **connect,

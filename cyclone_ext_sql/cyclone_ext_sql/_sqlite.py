@@ -30,9 +30,9 @@ from cyclone_ext_sql._url import merge_options, split_url
 
 __all__ = ["SQLITE_OPTIONS", "InlineSQLite", "SQLiteService", "sqlite"]
 
-SQLITE_OPTIONS: dict[str, Any] = {"timeout": float, "journal_mode": str}
+SQLITE_OPTIONS: dict[str, Any] = {"journal_mode": str, "timeout": float}
 
-_DEFAULTS = {"timeout": 5.0, "journal_mode": None}
+_DEFAULTS = {"journal_mode": None, "timeout": 5.0}
 
 
 class SQLiteService:

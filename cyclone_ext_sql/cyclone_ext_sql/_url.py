@@ -1,19 +1,38 @@
-"""Storage URLs: split them, and merge their query options with keyword options.
+"""Storage URLs: split them, merge their options, and the skeleton of a pool factory.
 
-Every factory accepts ``scheme://...?...`` plus keyword options. Query values
-are strings and go through the factory's converter (``int``, ``float``,
-``str``...); keyword values that are strings are converted the same way, other
-keyword values are taken as given, and keywords win over the query. An unknown
-name is an error that lists the accepted ones, so a typo never goes unnoticed.
+Every factory accepts ``scheme://...?...`` plus keyword options, parsed by the
+core's :func:`cyclone.services.parse_options`: query values are strings and go
+through the factory's converter (``int``, ``float``, ``str``...); keyword
+values that are strings are converted the same way, other keyword values are
+taken as given, and keywords win over the query. An unknown name is a
+``TypeError`` that lists the accepted ones, so a typo never goes unnoticed; a
+bad value is a ``ValueError``. Messages name the URL as
+:func:`cyclone.services.mask_url` shows it (no password).
 """
 
 from __future__ import annotations
 
+import importlib
 import urllib.parse
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["merge_options", "redact", "split_url"]
+from cyclone.services import mask_url, parse_options
+
+__all__ = [
+    "SERVER_DEFAULTS",
+    "SERVER_OPTIONS",
+    "ServerURL",
+    "merge_options",
+    "parse_server_url",
+    "split_url",
+]
+
+SERVER_OPTIONS: dict[str, Any] = {"pool_min": int, "pool_max": int, "timeout": float}
+"""The options every database-server pool accepts: its threads, and seconds to connect."""
+
+SERVER_DEFAULTS: dict[str, Any] = {"pool_min": 1, "pool_max": 5, "timeout": 5.0}
 
 
 def split_url(url: str, scheme: str) -> urllib.parse.SplitResult:
@@ -31,29 +50,58 @@ def merge_options(
     defaults: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Defaults, then the URL's query, then ``given``, each converted; unknown names fail."""
-    merged = dict(defaults)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    for source, items in (("URL option", query), ("option", given.items())):
-        for name, value in items:
-            if name not in accepted:
-                known = ", ".join(sorted(accepted))
-                raise TypeError(f"unknown {source} {name!r} for {parts.scheme}:// (known: {known})")
-            if isinstance(value, str):
-                try:
-                    value = accepted[name](value)
-                except ValueError as exc:
-                    raise ValueError(f"bad value for {source} {name!r}: {exc}") from None
-            merged[name] = value
-    return merged
+    query_part = f"?{parts.query}" if parts.query else ""
+    where = mask_url(f"{parts.scheme}://{parts.netloc}{parts.path}{query_part}")
+    return {
+        **defaults,
+        **parse_options(parts.scheme, accepted, query, given, where=where, given_wins=True),
+    }
 
 
-def redact(parts: urllib.parse.SplitResult) -> str:
-    """The URL without its password and query, for messages and logs."""
-    netloc = parts.hostname or ""
-    if ":" in netloc:
-        netloc = f"[{netloc}]"
-    if parts.port:
-        netloc += f":{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return f"{parts.scheme}://{netloc}{parts.path}"
+@dataclass(frozen=True)
+class ServerURL:
+    """A database server's URL, decoded: what a pool factory needs from it."""
+
+    target: str  # the URL without its query, password masked: for messages and logs
+    host: str | None
+    port: int | None
+    user: str | None
+    password: str | None
+    database: str  # "" when the URL names none
+    options: dict[str, Any]
+
+
+def parse_server_url(
+    url: str,
+    given: Mapping[str, Any],
+    *,
+    scheme: str,
+    driver: str,
+    accepted: Mapping[str, Callable[[str], Any]],
+    defaults: Mapping[str, Any],
+) -> ServerURL:
+    """``scheme://user:password@host:port/database?...`` decoded, with its options merged.
+
+    Fails first, with the extra to install, when the ``driver`` module (which
+    the ``cyclone[scheme]`` extra installs) cannot be imported.
+    """
+    try:
+        importlib.import_module(driver)
+    except ImportError as exc:
+        raise ImportError(f"{scheme}:// needs {driver}: pip install 'cyclone[{scheme}]'") from exc
+    parts = split_url(url, scheme)
+    options = merge_options(parts, given, accepted, defaults)
+
+    def unquoted(value: str | None) -> str | None:
+        return urllib.parse.unquote(value) if value else None
+
+    return ServerURL(
+        target=mask_url(f"{parts.scheme}://{parts.netloc}{parts.path}"),
+        host=unquoted(parts.hostname),
+        port=parts.port,
+        user=unquoted(parts.username),
+        password=unquoted(parts.password),
+        database=urllib.parse.unquote(parts.path.lstrip("/")),
+        options=options,
+    )
