@@ -28,6 +28,7 @@ from twisted.internet.defer import Deferred
 __all__ = [
     "EXTRAS",
     "GROUPS",
+    "UNRELEASED",
     "AuthScheme",
     "Mailer",
     "PluginConflict",
@@ -43,6 +44,7 @@ __all__ = [
     "contract_problems",
     "describe",
     "extra_for",
+    "install_hint",
     "load",
     "names",
 ]
@@ -60,15 +62,23 @@ EXTRAS: Mapping[str, str] = {
     "sqlite": "sql",
     "postgresql": "postgresql",
     "mysql": "mysql",
-    "redis": "redis",
-    "smtp": "mail",
-    "smtps": "mail",
-    "jsonrpc": "rpc",
-    "xmlrpc": "rpc",
     "websocket": "realtime",
     "sse": "realtime",
 }
 """Well-known plugin names → the extra of the ``cyclone`` distribution that provides them."""
+
+UNRELEASED: Mapping[str, tuple[str, str]] = {
+    "redis": ("the Redis extension (cyclone-ext-redis)", "redis"),
+    "smtp": ("the mail extension (cyclone-ext-mail)", "mail"),
+    "smtps": ("the mail extension (cyclone-ext-mail)", "mail"),
+    "jsonrpc": ("the RPC extension (cyclone-ext-rpc)", "rpc"),
+    "xmlrpc": ("the RPC extension (cyclone-ext-rpc)", "rpc"),
+}
+"""Well-known names whose extension is not in this release yet → (that extension, its extra).
+
+Like ``cyclone.redis``, ``cyclone.mail`` and the RPC modules, a hint for one of
+them says so rather than naming an extra that pip would not find.
+"""
 
 
 # -- contracts ------------------------------------------------------------------------
@@ -156,10 +166,7 @@ class PluginNotFound(PluginError, LookupError):
         self.installed = installed
         self.extra = extra_for(name)
         have = ", ".join(installed) if installed else "none"
-        if self.extra:
-            hint = f"install it with: pip install 'cyclone[{self.extra}]'"
-        else:
-            hint = "no known extra provides it: install the distribution that registers it"
+        hint = install_hint(name)
         super().__init__(f"no plugin {name!r} in group {group!r} (installed: {have}); {hint}")
 
 
@@ -250,6 +257,20 @@ def names(group: str) -> list[str]:
 def extra_for(name: str) -> str | None:
     """The extra of ``cyclone`` that provides the well-known plugin ``name``, if any."""
     return EXTRAS.get(name)
+
+
+def install_hint(name: str) -> str:
+    """What to do to get the plugin ``name``: the end of a "not found" message."""
+    extra = extra_for(name)
+    if extra:
+        return f"install it with: pip install 'cyclone[{extra}]'"
+    if name in UNRELEASED:
+        extension, future_extra = UNRELEASED[name]
+        return (
+            f"{name!r} is provided by {extension}, which is not available yet in this "
+            f"release of cyclone; once it is: pip install 'cyclone[{future_extra}]'"
+        )
+    return "no known extra provides it: install the distribution that registers it"
 
 
 # -- loading --------------------------------------------------------------------------

@@ -152,13 +152,9 @@ def _find_factory(scheme: str, where: str) -> tuple[str, Any]:
             except plugins.PluginError as e:
                 raise ServiceConfigError(f"{where}: {e}") from e
     installed = sorted({n for group in SERVICE_GROUPS for n in plugins.names(group)})
-    extra = plugins.extra_for(scheme)
-    if extra:
-        hint = f"install it with: pip install 'cyclone[{extra}]'"
-    else:
-        hint = "no known extra provides it: install the distribution that registers it"
     raise ServiceConfigError(
-        f"{where}: unknown scheme {scheme!r} (installed: {', '.join(installed) or 'none'}); {hint}"
+        f"{where}: unknown scheme {scheme!r} (installed: {', '.join(installed) or 'none'}); "
+        f"{plugins.install_hint(scheme)}"
     )
 
 

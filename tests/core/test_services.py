@@ -162,7 +162,9 @@ def test_an_unknown_well_known_scheme_names_the_extra(memory):
     message = str(info.value)
     assert message.startswith("services['cache'] (redis://:***@127.0.0.1:6379/0): ")
     assert "unknown scheme 'redis'" in message and "memory" in message
-    assert "pip install 'cyclone[redis]'" in message
+    assert "'redis' is provided by the Redis extension (cyclone-ext-redis)" in message
+    assert "not available yet in this release of cyclone" in message
+    assert "once it is: pip install 'cyclone[redis]'" in message
 
 
 def test_service_names_must_be_identifiers_and_not_settings(memory):
