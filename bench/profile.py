@@ -33,9 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness
 import run
 
-TOOLS = run.Server("tools", "profiling tools", "", install=[["py-spy"]])
+TOOLS = harness.Server("tools", "profiling tools", "", install=[["py-spy"]])
 
 
 def main() -> int:
@@ -49,18 +50,18 @@ def main() -> int:
     p.add_argument("--save", help="keep the raw profile (pstats or py-spy raw) here")
     args = p.parse_args()
 
-    server = run.BY_NAME["cyclone2-accesslog" if args.access_log else "cyclone2"]
-    run.ensure_env(server)
+    server = harness.BY_NAME["cyclone2-accesslog" if args.access_log else "cyclone2"]
+    harness.ensure_env(server)
     if args.py_spy:
-        run.ensure_env(TOOLS)
+        harness.ensure_env(TOOLS)
     fd, out_path = tempfile.mkstemp(prefix="cyclone2-profile-")
     os.close(fd)
     if args.save:
         out_path = str(Path(args.save).resolve())
-    run.RESULTS.mkdir(exist_ok=True)
+    harness.RESULTS.mkdir(exist_ok=True)
     extra_env = {} if args.py_spy else {"BENCH_PROFILE": out_path}
-    running = run.Running(
-        server, run.free_port(), run.RESULTS / "server-profile.log.raw", extra_env=extra_env
+    running = harness.Running(
+        server, harness.free_port(), harness.RESULTS / "server-profile.log.raw", extra_env=extra_env
     )
     spy = None
     try:
@@ -71,7 +72,7 @@ def main() -> int:
                 [
                     "taskset",
                     "-c",
-                    run.CLIENT_CPU,
+                    harness.CLIENT_CPU,
                     str(TOOLS.python.parent / "py-spy"),
                     "record",
                     "--nonblocking",

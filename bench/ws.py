@@ -36,11 +36,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness
 import report
-import run
-from run import RESULTS, BenchError, Running, Server, log
+from harness import RESULTS, BenchError, Running, Server, log
 
-CLIENT = run.BENCH / "ws_client.py"
+CLIENT = harness.BENCH / "ws_client.py"
 LATEST = RESULTS / "ws-latest.json"
 
 WS_SERVERS = [
@@ -63,7 +63,7 @@ WS_SERVERS = [
         "tornado",
         "Tornado 6.6",
         "tornado_ws_app.py",
-        install=run.BY_NAME["tornado"].install,
+        install=harness.BY_NAME["tornado"].install,
         note="bench/.envs/tornado (the HTTP harness's env), default asyncio loop; "
         "broadcasts loop over a set of open handlers",
     ),
@@ -79,8 +79,8 @@ def client_argv(
     argv = [
         "taskset",
         "-c",
-        run.CLIENT_CPU,
-        str(run.REPO_PYTHON),
+        harness.CLIENT_CPU,
+        str(harness.REPO_PYTHON),
         str(CLIENT),
         scenario,
         "--port",
@@ -121,7 +121,12 @@ def client_argv(
 
 def run_client(argv: list[str], budget: float) -> dict:
     proc = subprocess.run(
-        argv, capture_output=True, text=True, timeout=budget, env=run._clean_env(), cwd=run.ROOT
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=budget,
+        env=harness._clean_env(),
+        cwd=harness.ROOT,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("WS_JSON "):
@@ -132,9 +137,9 @@ def run_client(argv: list[str], budget: float) -> dict:
 
 
 def bench_server(server: Server, args: argparse.Namespace) -> dict:
-    run.ensure_env(server)
+    harness.ensure_env(server)
     RESULTS.mkdir(exist_ok=True)
-    port = run.free_port()
+    port = harness.free_port()
     running = Running(server, port, RESULTS / f"ws-server-{server.name}.log.raw")
     log(f"{server.name}: started pid {running.proc.pid} on 127.0.0.1:{port}")
     out: dict = {}
@@ -172,13 +177,13 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict:
 
 
 def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
-    envs = run.environments(servers)
+    envs = harness.environments(servers)
     client_env = Server("client", "client", "")
     return {
-        **run.machine(),
-        "cyclone_revision": run.git_revision(),
+        **harness.machine(),
+        "cyclone_revision": harness.git_revision(),
         "client_websockets": next(
-            (line for line in run.freeze(client_env) if line.startswith("websockets")), "?"
+            (line for line in harness.freeze(client_env) if line.startswith("websockets")), "?"
         ),
         "settings": {
             "duration_s": args.duration,
@@ -192,8 +197,8 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
             "warmup_broadcasts": args.warmup_broadcasts,
             "cross_check": args.cross_check,
             "quiet_wait_s": args.quiet_wait,
-            "server_cpu": run.SERVER_CPU,
-            "client_cpu": run.CLIENT_CPU,
+            "server_cpu": harness.SERVER_CPU,
+            "client_cpu": harness.CLIENT_CPU,
         },
         "command": "uv run python bench/run.py --ws " + " ".join(args.raw_argv),
         "envs": envs,
@@ -202,10 +207,10 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
 
 def write_docs(results: dict) -> None:
     """Replace (or append) the WebSocket section of docs/benchmarks.md."""
-    text = run.DOCS.read_text() if run.DOCS.exists() else "# Benchmarks\n"
+    text = harness.DOCS.read_text() if harness.DOCS.exists() else "# Benchmarks\n"
     text = report.strip_ws_section(text)
-    run.DOCS.write_text(text.rstrip() + "\n\n" + report.render_ws(results))
-    log(f"wrote the WebSocket section of {run.DOCS}")
+    harness.DOCS.write_text(text.rstrip() + "\n\n" + report.render_ws(results))
+    log(f"wrote the WebSocket section of {harness.DOCS}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -253,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"servers": {}, "labels": {}, "notes": {}}
     try:
         for server in servers:
-            run.ensure_env(server)
+            harness.ensure_env(server)
         results["meta"] = metadata(args, servers)
         for server in servers:
             results["servers"][server.name] = bench_server(server, args)

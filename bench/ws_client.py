@@ -56,7 +56,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run
+import harness
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TIMEOUT = 30.0
@@ -112,14 +112,14 @@ class CPU:
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self.client0 = time.process_time()
-        self.server0 = run._process_cpu_seconds(self.server_pid)
-        self.busy0 = run._busy_cpu_seconds()
+        self.server0 = harness._process_cpu_seconds(self.server_pid)
+        self.busy0 = harness._busy_cpu_seconds()
 
     def stop(self) -> dict:
         wall = time.perf_counter() - self.t0
         client = time.process_time() - self.client0
-        server = run._process_cpu_seconds(self.server_pid) - self.server0
-        busy = run._busy_cpu_seconds() - self.busy0
+        server = harness._process_cpu_seconds(self.server_pid) - self.server0
+        busy = harness._busy_cpu_seconds() - self.busy0
         return {
             "wall_s": round(wall, 4),
             "client_s": round(client, 3),
@@ -325,7 +325,7 @@ def _other_share(result: dict) -> float:
 
 async def _quiet_then(coro_fn, *args_and_wait):  # type: ignore[no-untyped-def]
     """One measured pass after waiting for quiet; a pass during which other processes
-    took more than run.NOISY_PASS of a core is run again once (the quieter one is kept),
+    took more than harness.NOISY_PASS of a core is run again once (the quieter one is kept),
     as the HTTP harness does."""
     *args, quiet_wait = args_and_wait
     best = None
@@ -333,14 +333,14 @@ async def _quiet_then(coro_fn, *args_and_wait):  # type: ignore[no-untyped-def]
         level = None
         if quiet_wait > 0:
             level = await asyncio.get_running_loop().run_in_executor(
-                None, run.wait_for_quiet, quiet_wait
+                None, harness.wait_for_quiet, quiet_wait
             )
         result = await coro_fn(*args)
         result["quiet_level_before"] = None if level is None else round(level, 3)
         result["retried"] = attempt
         if best is None or _other_share(result) < _other_share(best):
             best = result
-        if _other_share(result) <= run.NOISY_PASS or quiet_wait <= 0:
+        if _other_share(result) <= harness.NOISY_PASS or quiet_wait <= 0:
             break
     return best
 
