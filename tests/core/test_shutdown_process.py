@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from wire import Client, wait_for
@@ -27,6 +26,7 @@ APP = textwrap.dedent(
 
     class Slow(cyclone.web.RequestHandler):
         async def get(self):
+            open("slow-started", "w").close()  # the test waits for this file
             await task.deferLater(reactor, 1.5, lambda: None)
             self.write("slow done")
 
@@ -68,7 +68,7 @@ def server(tmp_path):
     try:
         wait_for(lambda: _connects(port) or proc.poll() is not None, timeout=15)
         assert proc.poll() is None, proc.stdout.read().decode()
-        yield proc, port
+        yield proc, port, tmp_path
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -77,12 +77,12 @@ def server(tmp_path):
 
 
 def test_sigterm_refuses_new_connections_at_once_and_finishes_inflight(server):
-    proc, port = server
+    proc, port, cwd = server
     with Client(port) as idle, Client(port) as busy:
         idle.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert idle.response().body == b"fast"
         busy.send(f"GET /slow HTTP/1.1\r\n{H}\r\n".encode())
-        time.sleep(0.2)  # the slow request is in the handler now
+        wait_for(lambda: (cwd / "slow-started").exists(), timeout=10)
         proc.send_signal(signal.SIGTERM)
         # The listening socket closes while the slow request is still running.
         wait_for(lambda: not _connects(port), timeout=1)
@@ -96,7 +96,7 @@ def test_sigterm_refuses_new_connections_at_once_and_finishes_inflight(server):
 
 
 def test_a_half_closed_idle_peer_does_not_stretch_the_drain(server):
-    proc, port = server
+    proc, port, _ = server
     with Client(port) as idle:
         idle.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert idle.response().body == b"fast"
