@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import HEADLESS_FLAGS
 from twisted.internet import endpoints, reactor
 from twisted.internet import ssl as twisted_ssl
 
@@ -197,14 +198,7 @@ def test_chromium_loads_the_page_over_https(chromium, certificate, tmp_path):
         browser = subprocess.Popen(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *HEADLESS_FLAGS,
                 "--ignore-certificate-errors",
                 f"--user-data-dir={tmp_path / 'profile'}",
                 "--dump-dom",
