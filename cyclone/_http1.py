@@ -18,13 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httptools
-from twisted.internet import defer, reactor, tcp
+from twisted.internet import defer, reactor
 from twisted.internet.interfaces import IPushProducer, ISSLTransport
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from cyclone._fastwrite import writer_for
 from cyclone._multipart import MultipartError, MultipartStream, parse_header
 from cyclone._request import HTTPRequest
 from cyclone.httputil import (
@@ -153,7 +154,6 @@ class HTTPConnection(Protocol):
         self.remote_ip = "127.0.0.1"
         self.protocol = "http"
         self._close_callback: Callable[[], None] | None = None
-        self._socket: Any = None
         # The response being written (one at a time per connection).
         self._chunked = False
         self._switching = False
@@ -173,8 +173,7 @@ class HTTPConnection(Protocol):
             self.remote_ip = host
         if ISSLTransport.providedBy(transport):
             self.protocol = "https"
-        elif isinstance(transport, tcp.Connection):
-            self._socket = transport.socket
+        self._write = writer_for(transport)  # type: ignore[method-assign]
         transport.registerProducer(self, True)
         self.server._connection_made(self)
         self._set_deadline(_IDLE, self.limits.idle_connection_timeout)
@@ -186,6 +185,7 @@ class HTTPConnection(Protocol):
         # closed connection is freed at once instead of waiting for the cyclic GC
         # (whose pauses would otherwise grow with the connection rate).
         self.parser = None  # type: ignore[assignment]
+        self.__dict__.pop("_write", None)  # the direct writer holds the transport
         self._queue.clear()
         callback, self._close_callback = self._close_callback, None
         self._active = None
@@ -251,31 +251,7 @@ class HTTPConnection(Protocol):
         self._pause_reading()
 
     def _write(self, data: bytes) -> None:
-        """Send ``data`` now when nothing is queued before it; buffer the rest.
-
-        Twisted's ``transport.write`` only buffers, and sends on the next turn of
-        the reactor: one more poll, two epoll changes and a dispatch per response.
-        On a plain socket with an empty buffer the kernel usually takes the whole
-        response at once, so try that first; what it does not take (or any error,
-        which Twisted then reports itself) goes through the transport as usual.
-        """
-        sock = self._socket
-        if sock is not None:
-            t = self.transport
-            if (
-                t.connected
-                and not t.disconnecting
-                and not t._writeDisconnected
-                and not t._tempDataLen
-                and len(t.dataBuffer) == t.offset
-            ):
-                try:
-                    sent = sock.send(data)
-                except OSError:
-                    sent = 0
-                if sent == len(data):
-                    return
-                data = data[sent:]
+        """Send ``data``; replaced per connection by :func:`cyclone._fastwrite.writer_for`."""
         self.transport.write(data)
 
     # -- IPushProducer: the transport tells us when its write buffer is full --------
