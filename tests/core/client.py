@@ -11,11 +11,15 @@ import http.client
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.logger import globalLogPublisher
+
+# The web-layer tests import the shared polling helpers from here too.
+from waiting import wait_for_equal as wait_for_equal
+from waiting import wait_until as wait_until
 
 TIMEOUT = 5.0
 
@@ -100,38 +104,6 @@ def curl(*args: str) -> subprocess.CompletedProcess[bytes]:
         timeout=TIMEOUT + 5,
         check=True,
     )
-
-
-def wait_until(
-    predicate: Callable[[], Any], timeout: float = TIMEOUT, message: str | None = None
-) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail at the deadline.
-
-    For effects the server produces after the client has its response (on_finish,
-    code after ``finish()``, the access log, connection-close callbacks): the
-    response goes straight to the socket, so the client may read it before the
-    reactor thread has run the rest.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(message or f"condition not met within {timeout}s")
-        time.sleep(0.005)
-
-
-def wait_for_equal(get: Callable[[], Any], expected: Any, timeout: float = TIMEOUT) -> None:
-    """Poll until ``get() == expected``; at the deadline fail showing the last value seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = get()
-        if value == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"after {timeout}s: {value!r} != expected {expected!r}")
-        time.sleep(0.005)
 
 
 @contextlib.contextmanager

@@ -16,25 +16,20 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def get_when_up(url: str, timeout: float) -> bytes:
+    """GET ``url`` once the server answers (connection errors mean "not yet")."""
 
+    def get() -> bytes:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read()
 
-def wait_for(url: str, deadline: float) -> bytes:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                return resp.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    return wait_until(get, timeout, retry_on=(OSError,))
 
 
 def serve_hello_then_sigterm(command: list[str]) -> tuple[int, bytes]:
@@ -47,7 +42,7 @@ def serve_hello_then_sigterm(command: list[str]) -> tuple[int, bytes]:
         stderr=subprocess.STDOUT,
     )
     try:
-        body = wait_for(f"http://127.0.0.1:{port}/hello", time.monotonic() + 20)
+        body = get_when_up(f"http://127.0.0.1:{port}/hello", 20)
         assert body == b"Hello, world\n"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)

@@ -9,8 +9,9 @@ import socket
 import threading
 import time
 
-from client import curl, fetch, read_until, read_until_closed, wait_until
+from client import curl, fetch, read_until, read_until_closed
 from twisted.internet import defer, reactor, task
+from waiting import wait_until
 
 import cyclone.web
 from cyclone.testing import call

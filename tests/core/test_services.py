@@ -10,13 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from client import wait_until
 from thirdparty.install import install, installed
 from twisted.logger import formatEvent, globalLogPublisher
+from waiting import wait_until
 
 from cyclone.services import (
     ServiceConfigError,
@@ -321,15 +320,12 @@ def test_cyclone_run_stops_services_before_the_reactor_exits(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if _request(port, "GET", "/") == (200, b"v"):
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, proc.stdout.read() if proc.poll() else "no answer"
-            time.sleep(0.1)
+        wait_until(
+            lambda: proc.poll() is not None or _request(port, "GET", "/") == (200, b"v"),
+            timeout=20,
+            retry_on=(OSError,),  # not listening yet
+        )
+        assert proc.poll() is None, proc.stdout.read()
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, out

@@ -14,7 +14,9 @@ import sys
 import textwrap
 
 import pytest
-from wire import Client, wait_for
+from ports import accepts_connections, free_port
+from waiting import wait_until
+from wire import Client
 
 H = "Host: example.com\r\n"
 
@@ -41,24 +43,10 @@ APP = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _connects(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture
 def server(tmp_path):
     (tmp_path / "shutdown_app.py").write_text(APP)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cyclone", "run", "-r", "shutdown_app.Application", "-p", str(port)],
         cwd=tmp_path,
@@ -66,7 +54,7 @@ def server(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: _connects(port) or proc.poll() is not None, timeout=15)
+        wait_until(lambda: accepts_connections(port) or proc.poll() is not None, timeout=15)
         assert proc.poll() is None, proc.stdout.read().decode()
         yield proc, port, tmp_path
     finally:
@@ -82,10 +70,10 @@ def test_sigterm_refuses_new_connections_at_once_and_finishes_inflight(server):
         idle.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert idle.response().body == b"fast"
         busy.send(f"GET /slow HTTP/1.1\r\n{H}\r\n".encode())
-        wait_for(lambda: (cwd / "slow-started").exists(), timeout=10)
+        wait_until(lambda: (cwd / "slow-started").exists(), timeout=10)
         proc.send_signal(signal.SIGTERM)
         # The listening socket closes while the slow request is still running.
-        wait_for(lambda: not _connects(port), timeout=1)
+        wait_until(lambda: not accepts_connections(port), timeout=1)
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=1)
         assert idle.is_closed(timeout=1)

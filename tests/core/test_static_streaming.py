@@ -12,7 +12,8 @@ import socket
 import threading
 
 import pytest
-from client import TIMEOUT, read_until, wait_until
+from client import TIMEOUT, read_until
+from waiting import wait_until
 
 from cyclone._static import StaticFileHandler
 from cyclone.web import Application

@@ -12,7 +12,8 @@ import threading
 
 import pytest
 from twisted.internet import reactor, task
-from wire import Client, exchange, wait_for
+from waiting import wait_until
+from wire import Client, exchange
 
 import cyclone.web
 from cyclone.httpserver import HTTPOutputError, HTTPServer
@@ -181,7 +182,7 @@ def test_next_pipelined_request_starts_after_on_finish(serve):
         f"GET /log/0.01 HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode(),
     )
     assert [r.status for r in responses] == [200, 200, 200]
-    wait_for(lambda: len(EVENTS) == 6)
+    wait_until(lambda: len(EVENTS) == 6)
     assert EVENTS == [
         "get /log/0.05",
         "on_finish /log/0.05",
@@ -227,7 +228,7 @@ def test_pipelining_cap_pauses_reading_and_answers_everything_in_order(serve):
     with Client(sock=sock, timeout=10) as client:
         sender = threading.Thread(target=client.send, args=(data,))
         sender.start()
-        wait_for(lambda: GatedHandler.waiting)
+        wait_until(lambda: GatedHandler.waiting)
 
         def server_side():
             conn = GatedHandler.waiting[0].request.connection
@@ -236,7 +237,7 @@ def test_pipelining_cap_pauses_reading_and_answers_everything_in_order(serve):
         assert list(GatedHandler.waiting[0].application.connections) == [
             GatedHandler.waiting[0].request.connection
         ]
-        wait_for(lambda: server_side()[2])
+        wait_until(lambda: server_side()[2])
         queued, pending, _ = server_side()
         assert queued <= cap + 5
         # Reading stopped: what the server holds is bounded by one socket read.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 from twisted.internet import reactor, task
-from wire import Client, wait_for
+from waiting import wait_until
+from wire import Client
 
 import cyclone.web
 from cyclone.testing import call, listen_tcp
@@ -57,7 +58,7 @@ def test_stop_listening_closes_idle_connections_and_finishes_inflight(serve):
         idle.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert idle.response().body == b"fast"
         busy.send(f"GET /slow HTTP/1.1\r\n{H}\r\n".encode())
-        wait_for(lambda: "started /slow" in EVENTS)
+        wait_until(lambda: "started /slow" in EVENTS)
         call(port.stopListening)
         assert idle.is_closed(timeout=1)
         response = busy.response()
@@ -73,7 +74,7 @@ def test_new_requests_on_a_draining_connection_are_not_read(serve):
     port = listen_tcp(app)
     with Client(port.getHost().port) as client:
         client.send(f"GET /slow?d=0.2 HTTP/1.1\r\n{H}\r\n".encode())
-        wait_for(lambda: "started /slow?d=0.2" in EVENTS)
+        wait_until(lambda: "started /slow?d=0.2" in EVENTS)
         call(port.stopListening)
         client.send(f"GET /fast HTTP/1.1\r\n{H}\r\n".encode())
         first = client.response()
@@ -91,7 +92,7 @@ def test_drained_fires_when_the_last_connection_closes(serve):
         call(lambda: app.drained().addCallback(drained.append) and None)
         assert drained == []
         client.close()
-        wait_for(lambda: drained == [None])
+        wait_until(lambda: drained == [None])
     call(port.stopListening)
 
 
@@ -100,20 +101,20 @@ def test_drained_with_timeout_aborts_stuck_connections(serve):
     port = listen_tcp(app)
     with Client(port.getHost().port) as client:
         client.send(f"GET /slow?d=5 HTTP/1.1\r\n{H}\r\n".encode())
-        wait_for(lambda: "started /slow?d=5" in EVENTS)
+        wait_until(lambda: "started /slow?d=5" in EVENTS)
         call(port.stopListening)
         call(app.drained, 0.1)
         assert client.is_closed(timeout=1)
         assert client.buf == b""
-    wait_for(lambda: "closed /slow?d=5" in EVENTS)
+    wait_until(lambda: "closed /slow?d=5" in EVENTS)
 
 
 def test_client_disconnect_mid_request_runs_on_connection_close(serve):
     port = serve(make_app())
     with Client(port) as client:
         client.send(f"GET /slow?d=0.2 HTTP/1.1\r\n{H}\r\n".encode())
-        wait_for(lambda: "started /slow?d=0.2" in EVENTS)
-    wait_for(lambda: "closed /slow?d=0.2" in EVENTS)
+        wait_until(lambda: "started /slow?d=0.2" in EVENTS)
+    wait_until(lambda: "closed /slow?d=0.2" in EVENTS)
 
 
 def test_on_connection_close_does_not_run_after_a_normal_finish(serve):
@@ -121,7 +122,7 @@ def test_on_connection_close_does_not_run_after_a_normal_finish(serve):
     with Client(port) as client:
         client.send(f"GET /slow?d=0.01 HTTP/1.1\r\n{H}\r\nGET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert [r.body for r in client.responses(2)] == [b"slow done", b"fast"]
-    wait_for(lambda: "finished /slow?d=0.01" in EVENTS)
+    wait_until(lambda: "finished /slow?d=0.01" in EVENTS)
     # give a wrongly-wired close callback every chance to fire
     call(lambda: task.deferLater(reactor, 0.05, lambda: None))
     assert EVENTS == ["started /slow?d=0.01", "finished /slow?d=0.01"]
@@ -144,9 +145,9 @@ def test_bytes_after_a_final_request_do_not_defeat_the_lingering_close(serve, ex
             response = client.response()
             assert (response.status, response.body) == (200, b"fast")
             assert client.is_closed(timeout=2)
-            wait_for(lambda: len(app.connections) == 1, timeout=2)
+            wait_until(lambda: len(app.connections) == 1, timeout=2)
             client.shutdown_write()
-            wait_for(lambda: not app.connections, timeout=3)
+            wait_until(lambda: not app.connections, timeout=3)
     finally:
         call(port.stopListening)
 
@@ -160,5 +161,5 @@ def test_a_half_closed_idle_peer_gets_only_the_short_grace_at_shutdown(serve):
         call(port.stopListening)
         # The client never closes its side; the server aborts after idle_close_grace,
         # well before close_grace (30 s) would.
-        wait_for(lambda: not app.connections, timeout=3)
+        wait_until(lambda: not app.connections, timeout=3)
         assert client.is_closed(timeout=1)

@@ -9,7 +9,8 @@ import ssl
 import pytest
 from twisted.internet import endpoints, reactor
 from twisted.internet import ssl as twisted_ssl
-from wire import Client, wait_for
+from waiting import wait_until
+from wire import Client
 
 import cyclone.web
 from cyclone.testing import call
@@ -143,4 +144,4 @@ def test_tls_idle_connection_is_closed_promptly_at_shutdown(certificate):
         # The server sends its TLS close alert and closes; it does not wait for the
         # grace timeout because a producer is still registered on the transport.
         assert client.is_closed(timeout=1)
-    wait_for(lambda: not app.connections)
+    wait_until(lambda: not app.connections)

@@ -4,9 +4,9 @@ import socket
 import threading
 
 from twisted.internet import reactor, task
+from waiting import wait_until
 
 import cyclone.web
-from tests.core.client import wait_until
 
 CHUNK = b"x" * 65536
 

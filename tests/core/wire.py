@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT = 5.0
@@ -229,17 +228,6 @@ def exchange(
                 continue
             client.buf = client.buf[used:]
             responses.append(response)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = DEFAULT_TIMEOUT) -> None:
-    """Poll ``predicate`` until it is true; AssertionError at the deadline."""
-    deadline = time.monotonic() + timeout
-    delay = 0.001
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
 
 
 # -- oracles: what two independent parsers make of the same bytes -----------------

@@ -22,11 +22,9 @@ import fcntl
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
-import time
 import types
 import urllib.error
 import urllib.request
@@ -37,7 +35,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from ports import accepts_connections
 from twisted.internet import defer, reactor
+from waiting import wait_until
 
 from cyclone.testing import call
 
@@ -140,21 +140,15 @@ def run_script(example: Example, workdir: Path) -> None:
     )
 
 
-def _port_is_free(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-        return False
-    return True
-
-
 def _wait_ports_free(ports: list[int], what: str) -> None:
-    deadline = time.monotonic() + PORT_TIMEOUT
-    while True:
-        busy = [p for p in ports if not _port_is_free(p)]
-        if not busy:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"ports {busy} still answer {what} ({PORT_TIMEOUT}s)")
-        time.sleep(0.1)
+    busy = ports
+
+    def free() -> bool:
+        nonlocal busy
+        busy = [p for p in ports if accepts_connections(p)]
+        return not busy
+
+    wait_until(free, PORT_TIMEOUT, lambda: f"ports {busy} still answer {what} ({PORT_TIMEOUT}s)")
 
 
 def _get_status(url: str) -> int:
@@ -167,6 +161,34 @@ def _get_status(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def _wait_answers_200(
+    example: Example, process: subprocess.Popen[bytes], workdir: Path, url: str
+) -> None:
+    status: int | str = "no answer"
+
+    def answered() -> bool:
+        nonlocal status
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{example.name} exited with {process.returncode} before {url} "
+                f"answered\n{_output(workdir)}"
+            )
+        try:
+            status = _get_status(url)
+        except OSError as e:
+            status = repr(e)
+        return status == 200
+
+    wait_until(
+        answered,
+        START_TIMEOUT,
+        lambda: (
+            f"{example.name}: {url} answered {status}, not 200, within "
+            f"{START_TIMEOUT}s\n{_output(workdir)}"
+        ),
+    )
 
 
 @contextlib.contextmanager
@@ -192,25 +214,7 @@ def run_server(example: Example, workdir: Path, urls: list[str]) -> None:
             )
         try:
             for url in urls:
-                deadline = time.monotonic() + START_TIMEOUT
-                status: int | str = "no answer"
-                while status != 200:
-                    if process.poll() is not None:
-                        raise AssertionError(
-                            f"{example.name} exited with {process.returncode} before {url} "
-                            f"answered\n{_output(workdir)}"
-                        )
-                    if time.monotonic() > deadline:
-                        raise AssertionError(
-                            f"{example.name}: {url} answered {status}, not 200, within "
-                            f"{START_TIMEOUT}s\n{_output(workdir)}"
-                        )
-                    try:
-                        status = _get_status(url)
-                    except OSError as e:
-                        status = repr(e)
-                    if status != 200:
-                        time.sleep(0.05)
+                _wait_answers_200(example, process, workdir, url)
             process.send_signal(signal.SIGTERM)
             try:
                 code = process.wait(STOP_TIMEOUT)

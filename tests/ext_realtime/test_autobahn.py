@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import accepts_connections, free_port
+from waiting import wait_until
 
 from cyclone.testing import call
 from cyclone.web import Application
@@ -111,12 +112,6 @@ def test_server(serve, tmp_path, selection):
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def echo_every_case(base: str, compression: dict[str, Any]) -> None:
     """The Autobahn client loop: echo every message of every case, then ask for reports."""
     conn = await websocket_connect(f"{base}/getCaseCount")
@@ -148,14 +143,7 @@ def test_client(tmp_path, selection):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "kosoku did not start"
-                time.sleep(0.1)
+        wait_until(lambda: accepts_connections(port), 20, "kosoku did not start")
         started = time.monotonic()
         call(echo_every_case, f"ws://127.0.0.1:{port}", selection["compression"])
         server.wait(timeout=60)  # kosoku writes its reports and exits after updateReports

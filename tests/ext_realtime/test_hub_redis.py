@@ -12,13 +12,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from hub_app import make_app
 from sse_stream import SSEStream
+from waiting import wait_until
 
 from cyclone.testing import call
 from cyclone_ext_realtime import Hub
@@ -58,16 +58,6 @@ def hub():
     call(hub.stop)
 
 
-def wait_for(predicate, timeout=10.0, every=None):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        if every is not None:
-            every()
-        time.sleep(0.05)
-
-
 def test_publish_and_subscribe_through_redis(hub, channel):
     got: list = []
 
@@ -80,11 +70,11 @@ def test_publish_and_subscribe_through_redis(hub, channel):
 
     sub, receivers = call(scenario)
     assert receivers == 1  # one Redis subscriber: this process
-    wait_for(lambda: len(got) == 2)
+    wait_until(lambda: len(got) == 2, timeout=10)
     assert got == [{"n": 1, "text": "héllo"}, "5"]
     call(sub.cancel)
     assert hub.subscriber_count(channel) == 0
-    wait_for(lambda: call(hub.publish, channel, "nobody") == 0)
+    wait_until(lambda: call(hub.publish, channel, "nobody") == 0, timeout=10)
 
 
 def test_two_servers_share_a_channel_through_redis(serve, channel):
@@ -118,17 +108,18 @@ def test_the_hub_resubscribes_after_redis_drops_its_connections(hub, channel, ki
     sub = call(hub.subscribe, channel, got.append)
     call(sub.ready)
     call(hub.publish, channel, "before")
-    wait_for(lambda: got == ["before"])
+    wait_until(lambda: got == ["before"], timeout=10)
     reply = redis_command("CLIENT", "KILL", "TYPE", kill_type)
     assert reply.startswith(b":") and int(reply[1:]) >= 1, reply
 
     # Publish until a message gets through: the connections come back by themselves.
     sent = iter(range(1000))
-    wait_for(
+    wait_until(
         lambda: any(isinstance(m, int) for m in got),
+        timeout=10,
         every=lambda: call(hub.publish, channel, next(sent)),
     )
     assert got[0] == "before"
     call(sub.ready)  # confirmed again on the new connection
     call(hub.publish, channel, "after")
-    wait_for(lambda: got[-1] == "after")
+    wait_until(lambda: got[-1] == "after", timeout=10)

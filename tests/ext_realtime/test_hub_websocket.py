@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 
+from waiting import wait_until
 from websockets.sync.client import connect
 
 from cyclone.web import Application
 from cyclone_ext_realtime import Hub, HubMixin, WebSocketHandler
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 class Room(HubMixin, WebSocketHandler):

@@ -5,26 +5,18 @@ from __future__ import annotations
 import http.client
 import subprocess
 import sys
-import time
 
 import pytest
 from cyclone_ext_realtime.hub import Hub
 from cyclone_ext_realtime.sse import format_event
 from sse_stream import SSEStream
 from twisted.internet import defer
+from waiting import wait_until
 
 from cyclone import plugins
 from cyclone.testing import call
 from cyclone.web import Application, HTTPError
 from cyclone_ext_realtime import SSEHandler
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 def marker_stream(port: int) -> None:
@@ -125,9 +117,7 @@ def app():
     yield application
     # Let the server notice the streams this test closed, so their on_close does
     # not land in the next test's (class-level) log.
-    deadline = time.monotonic() + 5
-    while application.connections and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not application.connections, message="a stream is still open")
 
 
 def test_stream_headers_are_set_and_gzip_leaves_the_stream_alone(serve, app):

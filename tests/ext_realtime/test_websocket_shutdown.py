@@ -1,32 +1,21 @@
 """SIGTERM under ``cyclone run``: open WebSockets get a 1001 close frame, not a dropped socket."""
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from ports import free_port
+from waiting import wait_until
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def connect_when_up(url: str, deadline: float):
-    while True:
-        try:
-            return connect(url, open_timeout=2)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+def connect_when_up(url: str, timeout: float):
+    """Connect once the server listens (connection errors mean "not yet")."""
+    return wait_until(lambda: connect(url, open_timeout=2), timeout, retry_on=(OSError,))
 
 
 def test_open_websockets_are_closed_with_1001_at_shutdown():
@@ -48,7 +37,7 @@ def test_open_websockets_are_closed_with_1001_at_shutdown():
         stderr=subprocess.STDOUT,
     )
     try:
-        with connect_when_up(f"ws://127.0.0.1:{port}/ws", time.monotonic() + 20) as ws:
+        with connect_when_up(f"ws://127.0.0.1:{port}/ws", 20) as ws:
             ws.send("hello")
             assert ws.recv(timeout=5) == "hello"
             proc.send_signal(signal.SIGTERM)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import psycopg2
 import pymysql
 import pytest
+from waiting import wait_until
 
 from cyclone.testing import call
 
@@ -120,10 +120,10 @@ class Backend:
             )
         else:
             self.sql("KILL %s", (session_id,))
-        deadline = time.monotonic() + 5
-        while self.sessions() and session_id in self.sessions():
-            assert time.monotonic() < deadline, "the server did not drop the connection"
-            time.sleep(0.02)
+        wait_until(
+            lambda: session_id not in self.sessions(),
+            message="the server did not drop the connection",
+        )
 
     def sessions(self) -> set[int]:
         """Ids of the server sessions the pool holds (PostgreSQL: by tag; MariaDB: all)."""
@@ -153,10 +153,11 @@ class Backend:
 
     def wait_running(self, marker: str, present: bool = True, timeout: float = 5) -> None:
         """Wait until a statement containing ``marker`` runs (or, ``present=False``, ended)."""
-        deadline = time.monotonic() + timeout
-        while self.running(marker) != present:
-            assert time.monotonic() < deadline, f"statement {marker!r} running: {not present}"
-            time.sleep(0.02)
+        wait_until(
+            lambda: self.running(marker) == present,
+            timeout,
+            f"statement {marker!r} running: {not present}",
+        )
 
     def close(self) -> None:
         if self._admin is not None:

@@ -18,7 +18,9 @@ import psycopg2
 import pymysql
 import pytest
 from conftest import storage
+from ports import free_port
 from sqlproxy import TCPProxy
+from waiting import wait_until
 
 from cyclone.testing import call
 from cyclone_ext_sql import DatabaseUnavailable
@@ -27,12 +29,6 @@ from cyclone_ext_sql import DatabaseUnavailable
 def pending(func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
     """Start ``func`` in the reactor thread without waiting for its Deferred."""
     return call(lambda: [func(*args, **kw)])[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_rows_are_lists_of_tuples_and_parameters_stay_data(backend, table, open_service):
@@ -190,10 +186,9 @@ def test_stop_waits_for_work_then_releases_threads_and_connections(backend, open
     assert slow.called
     assert not any(thread.is_alive() for thread in pool.threadpool.threads)
     assert pool.connections == {}
-    deadline = time.monotonic() + 5
-    while ids & backend.sessions():
-        assert time.monotonic() < deadline, "pooled connections still open on the server"
-        time.sleep(0.02)
+    wait_until(
+        lambda: not ids & backend.sessions(), message="pooled connections still open on the server"
+    )
     with pytest.raises(DatabaseUnavailable):
         call(pool.runQuery, "SELECT 1")
 
