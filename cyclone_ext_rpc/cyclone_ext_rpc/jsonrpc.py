@@ -1,0 +1,268 @@
+"""The JSON-RPC 2.0 server (and the 1.0 shape for cyclone 1.x clients).
+
+Strategy: :class:`JsonRpcMixin` turns one payload (bytes or text) into the text
+of the response, or ``None`` when nothing is to be sent (notifications); it knows
+nothing of HTTP, so the same code serves :class:`JsonrpcRequestHandler` (HTTP
+POST) and the WebSocket handler. A batch runs its calls concurrently and answers
+in order. Every request object is checked before any method runs; a request
+without ``"jsonrpc": "2.0"`` is answered in the 1.0 shape (``result``, ``error``,
+``id``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from cyclone.web import HTTPError, RequestHandler
+from cyclone_ext_rpc.errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    JsonRpcError,
+    error_of,
+)
+from cyclone_ext_rpc.methods import RpcContext, call_method, service_methods
+
+__all__ = ["JsonRpcMixin", "JsonrpcRequestHandler"]
+
+log = Logger()
+
+_MISSING = object()
+_ID_TYPES = (str, int, float)
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True when lists and objects in ``value`` nest deeper than ``limit`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, list | dict))
+    return False
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def _valid_id(value: Any) -> bool:
+    return value is None or (isinstance(value, _ID_TYPES) and not isinstance(value, bool))
+
+
+class JsonRpcMixin:
+    """JSON-RPC processing for a handler: method lookup, validation, batches, limits.
+
+    Methods are ``jsonrpc_<name>`` methods of the handler (cyclone 1.x) and the
+    public methods of ``service`` (see :func:`cyclone_ext_rpc.routes`). ``max_batch``
+    bounds the calls in one batch and ``max_depth`` the nesting of ``params``.
+    ``rpc.discover`` answers an OpenRPC document unless ``discover`` is false.
+    """
+
+    protocol = "jsonrpc"
+    rpc_transport = "http"
+    service: Any = None
+    max_batch: int = 100
+    max_depth: int = 32
+    discover: bool = True
+
+    # -- methods (the cyclone.rpc contract: get_procedure, list_procedures) ---------------
+
+    def list_procedures(self) -> list[str]:
+        """The names of the methods this handler serves."""
+        names = set(self.jsonrpc_methods())
+        if self.discover:
+            names.add("rpc.discover")
+        return sorted(names)
+
+    def jsonrpc_methods(self) -> dict[str, Callable[..., Any]]:
+        """Every method this handler serves, by name."""
+        found: dict[str, Callable[..., Any]] = {}
+        for attr in dir(type(self)):
+            if attr.startswith("jsonrpc_"):
+                value = getattr(self, attr, None)
+                if callable(value):
+                    found[attr[len("jsonrpc_") :]] = value
+        if self.service is not None:
+            found.update(service_methods(self.service))
+        return found
+
+    def get_procedure(self, name: str) -> Callable[..., Any] | None:
+        """The method called ``name``, or None."""
+        if self.discover and name == "rpc.discover":
+            return self._discover
+        if self.service is not None and not name.startswith("_") and "." not in name:
+            method = getattr(self.service, name, None)
+            if callable(method) and not isinstance(method, type):
+                return method
+        method = getattr(self, "jsonrpc_" + name, None)
+        return method if callable(method) else None
+
+    def _discover(self) -> dict[str, Any]:
+        from cyclone_ext_rpc.openrpc import openrpc_document
+
+        title = type(self.service).__name__ if self.service is not None else type(self).__name__
+        return openrpc_document(self.jsonrpc_methods(), title=title)
+
+    def rpc_context(self) -> RpcContext:
+        """The :class:`RpcContext` handed to methods that ask for one."""
+        return RpcContext(handler=self, protocol=self.protocol, transport=self.rpc_transport)
+
+    def _debug(self) -> bool:
+        settings = getattr(self, "settings", None)
+        return bool(settings.get("debug")) if settings is not None else False
+
+    # -- processing --------------------------------------------------------------------
+
+    def process_jsonrpc(self, payload: bytes | str) -> defer.Deferred[str | None]:
+        """The response text for ``payload``, or None when nothing is to be answered."""
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return defer.succeed(_dumps(self._error(PARSE_ERROR, None, True)))
+        if not isinstance(data, list):
+            d = self._call(data)
+            d.addCallback(self._serialize)
+            return d
+        if not data:
+            return defer.succeed(_dumps(self._error(INVALID_REQUEST, None, True)))
+        if len(data) > self.max_batch:
+            error = JsonRpcError(
+                INVALID_REQUEST,
+                "Invalid Request",
+                f"a batch of {len(data)} calls; the limit is {self.max_batch}",
+            )
+            return defer.succeed(_dumps(self._response(None, True, error=error)))
+        d = defer.gatherResults([self._call(item) for item in data])
+        d.addCallback(lambda answers: self._serialize([a for a in answers if a is not None]))
+        return d
+
+    def _serialize(self, answer: Any) -> str | None:
+        if answer is None or answer == []:
+            return None
+        try:
+            return _dumps(answer)
+        except (TypeError, ValueError):
+            pass
+        # Some result is not JSON: that call, and only that one, is an internal error.
+        answers = answer if isinstance(answer, list) else [answer]
+        fixed = []
+        for one in answers:
+            try:
+                _dumps(one)
+            except (TypeError, ValueError) as e:
+                log.error("JSON-RPC result is not JSON: {error}", error=e)
+                data = str(e) if self._debug() else None
+                one = self._response(
+                    one.get("id"), "jsonrpc" in one, error=JsonRpcError(INTERNAL_ERROR, None, data)
+                )
+            fixed.append(one)
+        return _dumps(fixed if isinstance(answer, list) else fixed[0])
+
+    def _response(
+        self, req_id: Any, v2: bool, result: Any = None, error: JsonRpcError | None = None
+    ) -> dict[str, Any]:
+        if v2:
+            if error is not None:
+                return {"jsonrpc": "2.0", "error": error.to_dict(), "id": req_id}
+            return {"jsonrpc": "2.0", "result": result, "id": req_id}
+        return {
+            "result": result,
+            "error": error.to_dict() if error is not None else None,
+            "id": req_id,
+        }
+
+    def _error(self, code: int, req_id: Any, v2: bool, data: Any = None) -> dict[str, Any]:
+        return self._response(req_id, v2, error=JsonRpcError(code, None, data))
+
+    def _call(self, request: Any) -> defer.Deferred[dict[str, Any] | None]:
+        """Run one request object; fires with its response, or None for a notification."""
+        if not isinstance(request, dict):
+            return defer.succeed(self._error(INVALID_REQUEST, None, True))
+        version = request.get("jsonrpc", _MISSING)
+        v2 = version is not _MISSING
+        req_id = request.get("id")
+        if not _valid_id(req_id):
+            return defer.succeed(self._error(INVALID_REQUEST, None, v2))
+        method_name = request.get("method")
+        params = request.get("params")
+        if (
+            (v2 and version != "2.0")
+            or not isinstance(method_name, str)
+            or ("params" in request and not isinstance(params, list | dict))
+        ):
+            # A request that is not one is answered even without an id (spec, section 7).
+            return defer.succeed(self._error(INVALID_REQUEST, req_id, v2))
+        notification = ("id" not in request) if v2 else req_id is None
+        if params and _depth_exceeds(params, self.max_depth):
+            error = JsonRpcError(
+                INVALID_PARAMS, "Invalid params", f"params nest deeper than {self.max_depth}"
+            )
+            answer = None if notification else self._response(req_id, v2, error=error)
+            return defer.succeed(answer)
+        method = self.get_procedure(method_name)
+        if method is None:
+            if notification:
+                return defer.succeed(None)
+            return defer.succeed(self._error(METHOD_NOT_FOUND, req_id, v2))
+        d = call_method(method, params, self.rpc_context())
+
+        def done(result: Any) -> dict[str, Any] | None:
+            if notification:
+                return None
+            return self._response(req_id, v2, result=result)
+
+        def failed(failure: Failure) -> dict[str, Any] | None:
+            error, unexpected = error_of(failure.value, self._debug())
+            if unexpected:
+                log.failure("JSON-RPC method {method!r} failed", failure, method=method_name)
+            if notification:
+                return None
+            return self._response(req_id, v2, error=error)
+
+        d.addCallbacks(done, failed)
+        return d
+
+
+class JsonrpcRequestHandler(JsonRpcMixin, RequestHandler):
+    """JSON-RPC 2.0 over HTTP POST: define ``jsonrpc_<name>`` methods, or pass a ``service``.
+
+    A response is ``200 application/json``; a request of notifications only gets
+    ``204`` with no body. ``max_body_size`` (bytes, optional) lowers the server's
+    body limit for this handler (over it: 413). XSRF checks do not apply.
+    """
+
+    no_xsrf = True
+    max_body_size: int | None = None
+
+    def initialize(self, service: Any = None, **kwargs: Any) -> None:
+        if service is not None:
+            self.service = service
+        for name, value in kwargs.items():
+            if name not in ("max_batch", "max_depth", "discover", "max_body_size"):
+                raise TypeError(f"unexpected argument {name!r}")
+            setattr(self, name, value)
+
+    def post(self, *args: Any, **kwargs: Any) -> defer.Deferred[None]:
+        body = self.request.body
+        if self.max_body_size is not None and len(body) > self.max_body_size:
+            raise HTTPError(413, reason="Request body too large")
+        d = self.process_jsonrpc(body)
+        d.addCallback(self._answer)
+        return d
+
+    def _answer(self, text: str | None) -> None:
+        if text is None:
+            self.set_status(204)
+            return
+        self.set_header("Content-Type", "application/json")
+        self.write(text)
