@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from cyclone import escape
 from cyclone._debugpage import traceback_page
 from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
+from cyclone._methods import DEFAULT_METHODS
 from cyclone._rendering import TemplateRenderingMixin
 from cyclone._request import HTTPRequest
 from cyclone._signing import SignedCookiesMixin
@@ -106,15 +107,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     ``on_finish()`` once the response is sent.
     """
 
-    SUPPORTED_METHODS: tuple[str, ...] = (
-        "GET",
-        "HEAD",
-        "POST",
-        "DELETE",
-        "PATCH",
-        "PUT",
-        "OPTIONS",
-    )
+    SUPPORTED_METHODS: tuple[str, ...] = DEFAULT_METHODS  # the wire's list (cyclone._methods)
     no_keep_alive = False
     no_xsrf = False
 
