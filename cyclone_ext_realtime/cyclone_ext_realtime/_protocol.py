@@ -46,7 +46,7 @@ from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import LocalProtocolError
 from zope.interface import implementer
 
-__all__ = ["WebSocketClosedError", "WebSocketProtocol"]
+__all__ = ["WebSocketClosedError", "WebSocketEndpoint", "WebSocketProtocol"]
 
 log = Logger(namespace="cyclone.websocket")
 
@@ -68,18 +68,85 @@ def as_deferred(result: Any) -> defer.Deferred[Any] | None:
     return None
 
 
+class WebSocketEndpoint:
+    """One end of a WebSocket as the application sees it: the protocol's delegate.
+
+    What the server's ``WebSocketHandler`` and the client's
+    ``WebSocketClientConnection`` share: ``ping``, ``close``, the ``on_ping`` and
+    ``on_pong`` callbacks, ``close_code``/``close_reason``, and the ``_ws_*``
+    calls :class:`WebSocketProtocol` makes. A side provides :meth:`_ws_protocol`
+    and :meth:`_ws_message`, and extends the others with what only it does.
+    """
+
+    close_code: int | None = None
+    """The code of the peer's close frame (None when it sent none or vanished)."""
+    close_reason: str | None = None
+    """The reason of the peer's close frame."""
+
+    def _ws_protocol(self) -> WebSocketProtocol | None:
+        """The open protocol, or None before the handshake."""
+        raise NotImplementedError
+
+    def _open_protocol(self) -> WebSocketProtocol:
+        protocol = self._ws_protocol()
+        if protocol is None:
+            raise WebSocketClosedError("the WebSocket is not open")
+        return protocol
+
+    def _send_message(self, message: str | bytes) -> defer.Deferred[None]:
+        """Send text (str) or binary (bytes); raises WebSocketClosedError when not open."""
+        return self._open_protocol().send_message(message)
+
+    def ping(self, data: bytes | str = b"") -> None:
+        """Send a ping with up to 125 bytes of ``data``."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self._open_protocol().ping(data)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Start closing the WebSocket with an optional ``code`` and ``reason``."""
+        protocol = self._ws_protocol()
+        if protocol is not None:
+            protocol.close(code, reason)
+
+    def on_ping(self, data: bytes) -> None:
+        """Called when a ping arrives (it has already been answered)."""
+
+    def on_pong(self, data: bytes) -> None:
+        """Called when a pong arrives."""
+
+    # -- called by the protocol --------------------------------------------------------
+
+    def _ws_opened(self) -> Any:
+        return None
+
+    def _ws_message(self, message: str | bytes) -> Any:
+        raise NotImplementedError
+
+    def _ws_ping(self, data: bytes) -> None:
+        self.on_ping(data)
+
+    def _ws_pong(self, data: bytes) -> None:
+        self.on_pong(data)
+
+    def _ws_closed(self, code: int | None, reason: str | None, failure: Failure | None) -> None:
+        self.close_code = code
+        self.close_reason = reason
+
+
 @implementer(IPushProducer)
 class WebSocketProtocol(Protocol):
     """One open WebSocket: wsproto ``connection`` on a Twisted transport.
 
-    The delegate receives ``_ws_opened()``, ``_ws_message(msg)`` (may return a
-    Deferred: the next message waits for it), ``_ws_ping(data)``,
-    ``_ws_pong(data)`` and ``_ws_closed(code, reason, failure)`` exactly once.
+    The delegate (a :class:`WebSocketEndpoint`) receives ``_ws_opened()``,
+    ``_ws_message(msg)`` (may return a Deferred: the next message waits for it),
+    ``_ws_ping(data)``, ``_ws_pong(data)`` and ``_ws_closed(code, reason,
+    failure)`` exactly once.
     """
 
     def __init__(
         self,
-        delegate: Any,
+        delegate: WebSocketEndpoint,
         connection: Connection,
         *,
         max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,

@@ -29,7 +29,7 @@ from cyclone_ext_realtime._protocol import (
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_WRITE_BUFFER_LIMIT,
-    WebSocketClosedError,
+    WebSocketEndpoint,
     WebSocketProtocol,
 )
 
@@ -46,7 +46,7 @@ class WebSocketHandshakeError(Exception):
         self.code = code
 
 
-class WebSocketClientConnection:
+class WebSocketClientConnection(WebSocketEndpoint):
     """An open client WebSocket.
 
     ``headers`` are the server's other 101 response headers (lower-case
@@ -61,8 +61,6 @@ class WebSocketClientConnection:
         self.headers: dict[str, str] = {}
         self.extensions: list[str] = []
         self.selected_subprotocol: str | None = None
-        self.close_code: int | None = None
-        self.close_reason: str | None = None
         self._callback = on_message_callback
         self._queue: deque[str | bytes | None] = deque()
         self._readers: deque[defer.Deferred[str | bytes | None]] = deque()
@@ -74,9 +72,7 @@ class WebSocketClientConnection:
         """Send text (or binary with ``binary`` or bytes); fires when the transport drained."""
         if binary and isinstance(message, str):
             message = message.encode("utf-8")
-        if self.protocol is None:
-            raise WebSocketClosedError("the WebSocket is not open")
-        return self.protocol.send_message(message)
+        return self._send_message(message)
 
     def read_message(self) -> defer.Deferred[str | bytes | None]:
         """The next message (str or bytes), or None once the connection is closed."""
@@ -92,17 +88,6 @@ class WebSocketClientConnection:
         self._readers.append(reader)
         return reader
 
-    def ping(self, data: bytes = b"") -> None:
-        """Send a ping (the pong is answered by the server, seen by ``on_pong``)."""
-        if self.protocol is None:
-            raise WebSocketClosedError("the WebSocket is not open")
-        self.protocol.ping(data)
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Start the closing handshake."""
-        if self.protocol is not None:
-            self.protocol.close(code, reason)
-
     def closed(self) -> defer.Deferred[None]:
         """A Deferred that fires once the TCP connection is gone."""
         if self._closed:
@@ -111,16 +96,10 @@ class WebSocketClientConnection:
         self._closed_waiters.append(waiter)
         return waiter
 
-    def on_ping(self, data: bytes) -> None:
-        """Called when the server pings (already answered); override or replace."""
-
-    def on_pong(self, data: bytes) -> None:
-        """Called when a pong arrives."""
-
     # -- called by the protocol --------------------------------------------------------
 
-    def _ws_opened(self) -> None:
-        pass
+    def _ws_protocol(self) -> WebSocketProtocol | None:
+        return self.protocol
 
     def _ws_message(self, message: str | bytes | None) -> Any:
         if self._callback is not None:
@@ -134,15 +113,8 @@ class WebSocketClientConnection:
             return self._room
         return None
 
-    def _ws_ping(self, data: bytes) -> None:
-        self.on_ping(data)
-
-    def _ws_pong(self, data: bytes) -> None:
-        self.on_pong(data)
-
     def _ws_closed(self, code: int | None, reason: str | None, failure: Failure | None) -> None:
-        self.close_code = code
-        self.close_reason = reason
+        super()._ws_closed(code, reason, failure)
         self._closed = True
         if self._room is not None:
             room, self._room = self._room, None

@@ -35,6 +35,7 @@ from cyclone_ext_realtime._protocol import (
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_WRITE_BUFFER_LIMIT,
     WebSocketClosedError,
+    WebSocketEndpoint,
     WebSocketProtocol,
 )
 
@@ -85,7 +86,7 @@ def _tokens(values: list[str]) -> list[str]:
     return [t.strip() for v in values for t in v.split(",") if t.strip()]
 
 
-class WebSocketHandler(RequestHandler):
+class WebSocketHandler(WebSocketEndpoint, RequestHandler):
     """Subclass this and override ``open``, ``on_message`` and ``on_close``.
 
     Settings read from the Application: ``websocket_ping_interval`` and
@@ -98,10 +99,6 @@ class WebSocketHandler(RequestHandler):
     """
 
     ws_connection: WebSocketProtocol | None = None
-    close_code: int | None = None
-    """The code of the peer's close frame (None when it sent none or vanished)."""
-    close_reason: str | None = None
-    """The reason of the peer's close frame."""
     selected_subprotocol: str | None = None
     """The subprotocol chosen by :meth:`select_subprotocol`, once open."""
 
@@ -227,12 +224,6 @@ class WebSocketHandler(RequestHandler):
         """Called once when the WebSocket is closed (``close_code`` tells how)."""
         self.connectionLost(self._lost_reason)
 
-    def on_ping(self, data: bytes) -> None:
-        """Called when a ping arrives (it has already been answered)."""
-
-    def on_pong(self, data: bytes) -> None:
-        """Called when a pong arrives."""
-
     def write_message(
         self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> defer.Deferred[None]:
@@ -248,22 +239,7 @@ class WebSocketHandler(RequestHandler):
             message = message.encode("utf-8") if isinstance(message, str) else bytes(message)
         elif not isinstance(message, str):
             message = bytes(message).decode("utf-8")  # text frames carry UTF-8 only
-        if self.ws_connection is None:
-            raise WebSocketClosedError("the WebSocket is not open")
-        return self.ws_connection.send_message(message)
-
-    def ping(self, data: bytes | str = b"") -> None:
-        """Send a ping with up to 125 bytes of ``data``."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        if self.ws_connection is None:
-            raise WebSocketClosedError("the WebSocket is not open")
-        self.ws_connection.ping(data)
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        """Start closing the WebSocket with an optional ``code`` and ``reason``."""
-        if self.ws_connection is not None:
-            self.ws_connection.close(code, reason)
+        return self._send_message(message)
 
     # -- cyclone 1.x names -------------------------------------------------------------
 
@@ -284,6 +260,9 @@ class WebSocketHandler(RequestHandler):
 
     _lost_reason: Failure | None = None
 
+    def _ws_protocol(self) -> WebSocketProtocol | None:
+        return self.ws_connection
+
     def _ws_opened(self) -> Any:
         _open_sockets.add(self)
         return self.open(*self.path_args, **self.path_kwargs)
@@ -291,15 +270,8 @@ class WebSocketHandler(RequestHandler):
     def _ws_message(self, message: str | bytes) -> Any:
         return self.on_message(message)
 
-    def _ws_ping(self, data: bytes) -> None:
-        self.on_ping(data)
-
-    def _ws_pong(self, data: bytes) -> None:
-        self.on_pong(data)
-
     def _ws_closed(self, code: int | None, reason: str | None, failure: Failure | None) -> None:
-        self.close_code = code
-        self.close_reason = reason
+        super()._ws_closed(code, reason, failure)
         self._lost_reason = failure
         _open_sockets.discard(self)
         self.on_close()
