@@ -142,7 +142,7 @@ class JsonRpcMixin:
                 f"a batch of {len(data)} calls; the limit is {self.max_batch}",
             )
             return defer.succeed(_dumps(self._response(None, True, error=error)))
-        d = defer.gatherResults([self._call(item) for item in data])
+        d = defer.gatherResults([self._call(item, in_batch=True) for item in data])
         d.addCallback(lambda answers: self._serialize([a for a in answers if a is not None]))
         return d
 
@@ -184,12 +184,15 @@ class JsonRpcMixin:
     def _error(self, code: int, req_id: Any, v2: bool, data: Any = None) -> dict[str, Any]:
         return self._response(req_id, v2, error=JsonRpcError(code, None, data))
 
-    def _call(self, request: Any) -> defer.Deferred[dict[str, Any] | None]:
-        """Run one request object; fires with its response, or None for a notification."""
+    def _call(self, request: Any, in_batch: bool = False) -> defer.Deferred[dict[str, Any] | None]:
+        """Run one request object; fires with its response, or None for a notification.
+
+        Batches are JSON-RPC 2.0: a member without ``"jsonrpc"`` is an invalid request.
+        """
         if not isinstance(request, dict):
             return defer.succeed(self._error(INVALID_REQUEST, None, True))
         version = request.get("jsonrpc", _MISSING)
-        v2 = version is not _MISSING
+        v2 = version is not _MISSING or in_batch
         req_id = request.get("id")
         if not _valid_id(req_id):
             return defer.succeed(self._error(INVALID_REQUEST, None, v2))

@@ -213,4 +213,3 @@ def service_methods(service: Any) -> dict[str, Callable[..., Any]]:
 def doc_of(method: Callable[..., Any]) -> str:
     """The method's docstring, cleaned (empty when it has none)."""
     return inspect.getdoc(method) or ""
-
