@@ -10,11 +10,9 @@ and the whole response leaves in a single ``transport.write``.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import inspect
 import json
 import re
-import sys
 import types
 import urllib.parse
 from collections.abc import Sequence
@@ -25,8 +23,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from cyclone import escape
-from cyclone._debugpage import traceback_page
-from cyclone._errors import Finish, HTTPAuthenticationRequired, HTTPError, MissingArgumentError
+from cyclone._conditional import body_etag, etag_matches, strip_not_modified_headers
+from cyclone._cookies import is_cookie_name, set_cookie_value
+from cyclone._errorpage import error_response, exc_info_of, plain_page, traceback_page
+from cyclone._errors import Finish, HTTPError, MissingArgumentError
 from cyclone._methods import DEFAULT_METHODS
 from cyclone._rendering import TemplateRenderingMixin
 from cyclone._request import HTTPRequest
@@ -44,8 +44,6 @@ log = Logger(namespace="cyclone.web")
 _ARG_DEFAULT: Any = object()
 _INVALID_HEADER_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_UNSAFE_COOKIE_VALUE = re.compile(r"[\x00-\x20\x7f;,\"\\]")
 _SERVER_HEADER = "CycloneServer/2.0"
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Every printable ASCII character: only non-ASCII text is percent-encoded in Location.
@@ -327,37 +325,22 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
         **kwargs: Any,
     ) -> None:
         """Add a ``Set-Cookie`` header; values that could inject attributes are refused."""
-        value = escape.to_unicode(value)
-        if not _COOKIE_NAME.match(name):
-            raise ValueError(f"invalid cookie name {name!r}")
-        if _UNSAFE_COOKIE_VALUE.search(value):
-            raise ValueError(f"invalid cookie value {value!r}: quote or encode it first")
-        parts = [f"{name}={value}"]
-        for attr, attr_value in (("Domain", domain), ("Path", path)):
-            if attr_value:
-                if _INVALID_HEADER_CHAR.search(attr_value) or ";" in attr_value:
-                    raise ValueError(f"invalid cookie {attr.lower()} {attr_value!r}")
-                parts.append(f"{attr}={attr_value}")
-        if expires_days is not None and not expires:
-            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=expires_days)
-        if expires:
-            parts.append(f"Expires={format_timestamp(expires)}")
-        if max_age is not None:
-            parts.append(f"Max-Age={int(max_age)}")
-        if secure or kwargs.pop("Secure", False):
-            parts.append("Secure")
-        if httponly or kwargs.pop("HttpOnly", False):
-            parts.append("HttpOnly")
-        if samesite:
-            if samesite.lower() not in ("strict", "lax", "none"):
-                raise ValueError(f"invalid SameSite value {samesite!r}")
-            parts.append(f"SameSite={samesite.capitalize()}")
-        if kwargs:
-            raise TypeError(f"unknown cookie attributes: {', '.join(sorted(kwargs))}")
-        if self._new_cookie is None:
-            self._new_cookie = []
-        self._new_cookie = [c for c in self._new_cookie if not c.startswith(name + "=")]
-        self._new_cookie.append("; ".join(parts))
+        header = set_cookie_value(
+            name,
+            escape.to_unicode(value),
+            domain=domain,
+            expires=expires,
+            path=path,
+            expires_days=expires_days,
+            max_age=max_age,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            extra=kwargs,
+        )
+        prefix = name + "="
+        self._new_cookie = [c for c in self._new_cookie or () if not c.startswith(prefix)]
+        self._new_cookie.append(header)
 
     def clear_cookie(
         self, name: str, path: str = "/", domain: str | None = None, **kwargs: Any
@@ -369,7 +352,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     def clear_all_cookies(self, path: str = "/", domain: str | None = None) -> None:
         """Tell the browser to delete every cookie this request sent."""
         for name in self.request.cookies:
-            if name and _COOKIE_NAME.match(name):
+            if name and is_cookie_name(name):
                 self.clear_cookie(name, path=path, domain=domain)
 
     # -- output ------------------------------------------------------------------------
@@ -429,15 +412,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
                     raise RuntimeError(f"a {status} response cannot have a body")
                 self._write_buffer = []
                 if status == 304:
-                    for name in (
-                        "Content-Type",
-                        "Content-Length",
-                        "Content-Encoding",
-                        "Content-Language",
-                        "Content-Md5",
-                        "Content-Range",
-                    ):
-                        self._headers.pop(name, None)
+                    strip_not_modified_headers(self._headers)
         self._send(finishing=True)
         self._finished = True
         self._after_finish()
@@ -528,21 +503,18 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
                 self._after_finish()
             return
         self.clear()
-        reason = kwargs.get("reason")
-        exc_info = kwargs.get("exc_info")
-        if reason is None and exc_info is not None and isinstance(exc_info[1], HTTPError):
-            reason = exc_info[1].reason
-        if not 100 <= status_code <= 599:
-            status_code = 500
+        answer = error_response(
+            status_code, kwargs.get("reason"), kwargs.get("exc_info"), self.SUPPORTED_METHODS
+        )
+        status_code = answer.status_code
         try:
-            self.set_status(status_code, reason=reason)
+            self.set_status(status_code, reason=answer.reason)
         except ValueError:  # a reason with control characters: use the standard one
             self.set_status(status_code)
-        if status_code == 405:
-            self.set_header("Allow", ", ".join(self.SUPPORTED_METHODS))
-        if isinstance(exc_info and exc_info[1], HTTPAuthenticationRequired):
-            for challenge in exc_info[1].challenges():
-                self.add_header("WWW-Authenticate", challenge)
+        if answer.allow is not None:
+            self.set_header("Allow", answer.allow)
+        for challenge in answer.challenges:
+            self.add_header("WWW-Authenticate", challenge)
         if self._sending_error:
             # The error page itself failed (e.g. its template, after waiting):
             # answer with the plain page rather than trying the same page again.
@@ -575,9 +547,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.finish(traceback_page(status_code, self._reason, exc_info))
             return
-        code = status_code
-        message = escape.xhtml_escape(self._reason)
-        self.finish(f"<html><title>{code}: {message}</title><body>{code}: {message}</body></html>")
+        self.finish(plain_page(status_code, self._reason))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Log an uncaught exception: HTTPErrors as a warning line, others with traceback."""
@@ -600,17 +570,25 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
         r = self.request
         return f"{r.method} {r.uri} ({r.remote_ip})"
 
+    def handle_request_exception(
+        self, error: BaseException, failure: Failure | None = None
+    ) -> None:
+        """Answer an exception that ended the request: the error page, or ``Finish``'s response.
+
+        The Application calls it when a handler cannot even be built, and
+        ``render`` when a template fails after waiting; ``failure`` (when the
+        error came through a Deferred) gives the traceback. It runs
+        ``_handle_request_exception``, the name Tornado and cyclone 1.x code
+        overrides, which stays the place to customise.
+        """
+        self._handle_request_exception(error, failure)
+
     def _handle_request_exception(self, e: BaseException, failure: Failure | None = None) -> None:
         if isinstance(e, Finish):
             if not self._finished:
                 self.finish(*e.args)
             return
-        if failure is not None:
-            exc_info = (failure.type, failure.value, failure.getTracebackObject())
-        else:
-            exc_info = sys.exc_info()
-            if exc_info[1] is not e:
-                exc_info = (type(e), e, e.__traceback__)
+        exc_info = exc_info_of(e, failure)
         if isinstance(e, HTTPInputError) and not isinstance(e, HTTPError):
             log.warn("{summary}: {message}", summary=self._request_summary(), message=str(e))
             if not self._finished:
@@ -629,8 +607,36 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     # -- execution ---------------------------------------------------------------------
 
+    def execute_request(
+        self,
+        transforms: Sequence[Any],
+        path_args: Sequence[Any] = (),
+        path_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Run the handler's life cycle for its request: the Application's entry point.
+
+        ``transforms`` are the request's output transforms; ``path_args`` and
+        ``path_kwargs`` are the route's captured groups (still undecoded). It
+        runs ``_execute``, the name Tornado and cyclone 1.x code overrides or
+        wraps, which stays the place to customise.
+        """
+        self._execute(transforms, *path_args, **(path_kwargs or {}))
+
+    def set_auto_finish(self, enabled: bool) -> None:
+        """Whether the response is finished when the HTTP method (and what it returned) is done.
+
+        ``set_auto_finish(False)`` keeps the request open until ``finish()``
+        is called, as ``@cyclone.web.asynchronous`` does; an error still ends
+        it with an error page.
+        """
+        self._auto_finish = enabled
+
+    def is_finished(self) -> bool:
+        """True once ``finish()`` has ended the response."""
+        return self._finished
+
     def _execute(self, transforms: Sequence[Any], *args: str, **kwargs: str) -> None:
-        """Run the handler for its request (called by the Application)."""
+        """Run the life cycle (Tornado's name, kept for code that overrides it)."""
         self._transforms = transforms
         try:
             if self.request.method not in self.SUPPORTED_METHODS:
@@ -694,10 +700,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     def compute_etag(self) -> str | None:
         """The ETag for the buffered body (SHA-1); return None to disable ETags."""
-        hasher = hashlib.sha1()
-        for part in self._write_buffer:
-            hasher.update(part)
-        return f'"{hasher.hexdigest()}"'
+        return body_etag(self._write_buffer)
 
     def set_etag_header(self) -> None:
         """Set the ``Etag`` header from :meth:`compute_etag` (when it gives one)."""
@@ -707,20 +710,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
 
     def check_etag_header(self) -> bool:
         """True when the request's If-None-Match matches the response ETag."""
-        etag = self._headers.get("Etag")
-        inm = self.request.headers.get("If-None-Match")
-        if not etag or not inm:
-            return False
-        if inm.strip() == "*":
-            return True
-        strip_weak = etag[2:] if etag.startswith("W/") else etag
-        for candidate in inm.split(","):
-            candidate = candidate.strip()
-            if candidate.startswith("W/"):
-                candidate = candidate[2:]
-            if candidate == strip_weak:
-                return True
-        return False
+        return etag_matches(self._headers.get("Etag"), self.request.headers.get("If-None-Match"))
 
     # -- users and settings -------------------------------------------------------------
 

@@ -30,10 +30,10 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from cyclone._conditional import if_range_allows, not_modified_since
 from cyclone._errors import HTTPError
 from cyclone._handler import RequestHandler
 from cyclone._static_url import StaticURLScheme, static_url_for
-from cyclone.httputil import parse_http_date
 
 __all__ = ["StaticFileHandler", "static_routes", "static_url_for"]
 
@@ -226,25 +226,17 @@ class StaticFileHandler(RequestHandler, StaticURLScheme):
 
         A malformed If-Modified-Since is ignored.
         """
-        if self.request.headers.get("If-None-Match"):
+        headers = self.request.headers
+        if headers.get("If-None-Match"):
             return self.check_etag_header()
-        since_header = self.request.headers.get("If-Modified-Since")
-        if not since_header or self.modified is None:
-            return False
-        since = parse_http_date(since_header)
-        return since is not None and since >= self.modified
+        return not_modified_since(headers.get("If-Modified-Since"), self.modified)
 
     def _if_range_allows(self) -> bool:
         """True unless an If-Range validator shows the client's partial copy is stale."""
         condition = self.request.headers.get("If-Range")
         if condition is None:
             return True
-        condition = condition.strip()
-        if condition.startswith('"') or condition.startswith("W/"):
-            # Weak tags never validate a range (RFC 9110, section 13.1.5).
-            return condition == self._headers.get("Etag")
-        when = parse_http_date(condition)
-        return when is not None and self.modified is not None and when == self.modified
+        return if_range_allows(condition, self.compute_etag(), self.modified)
 
     def compute_etag(self) -> str | None:
         """The content hash in quotes; recomputed only when the file's stat changes."""
