@@ -33,7 +33,7 @@ class ErrorHandler(RequestHandler):
         self.set_status(status_code)
 
     def prepare(self) -> None:
-        raise HTTPError(self._status_code)
+        raise HTTPError(self.get_status())
 
     def check_xsrf_cookie(self) -> None:
         # A 404 must stay a 404, whatever the XSRF state of the request.
@@ -168,7 +168,7 @@ class Application(HTTPServer):
             match = spec.regex.match(path)
             if match is None:
                 continue
-            if not spec._group_count:
+            if not spec.group_count:
                 return spec.handler_class, spec.kwargs, [], {}
             if spec.regex.groupindex:
                 kwargs = {k: unquote_path_arg(v) for k, v in match.groupdict().items()}
@@ -186,9 +186,9 @@ class Application(HTTPServer):
             handler = handler_class(self, request, **kwargs)
         except Exception as e:
             fallback = ErrorHandler(self, request, status_code=500)
-            fallback._handle_request_exception(e)
+            fallback.handle_request_exception(e)
             return
-        handler._execute(transforms, *args, **path_kwargs)
+        handler.execute_request(transforms, args, path_kwargs)
 
     request_callback = __call__  # type: ignore[assignment]
 

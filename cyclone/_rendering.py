@@ -56,11 +56,13 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
         request: HTTPRequest
         settings: Any
         current_user: Any
-        _auto_finish: bool
-        _finished: bool
 
         def finish(self, chunk: Any = None) -> defer.Deferred[None]: ...
-        def _handle_failure(self, failure: Failure) -> None: ...
+        def is_finished(self) -> bool: ...
+        def set_auto_finish(self, enabled: bool) -> None: ...
+        def handle_request_exception(
+            self, error: BaseException, failure: Failure | None = None
+        ) -> None: ...
         def xsrf_form_html(self) -> str: ...
         def reverse_url(self, name: str, *args: Any) -> str: ...
 
@@ -165,7 +167,7 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
         done, whether or not the handler method returns this Deferred; an
         error raised after waiting is logged and answered with an error page.
         """
-        if self._finished:
+        if self.is_finished():
             raise RuntimeError("cannot render() after finish()")
         template = self._template_loader().load(template_name)
         rendering = template.generate_async(**self._template_variables(kwargs))
@@ -176,10 +178,13 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
                 outcome[0].raiseException()
             return self._finish_page(outcome[0])
         # The request must outlive the handler method: the page finishes it.
-        self._auto_finish = False
+        self.set_auto_finish(False)
         rendering.addCallback(self._finish_page)
-        rendering.addErrback(self._handle_failure)
+        rendering.addErrback(self._page_failed)
         return rendering
+
+    def _page_failed(self, failure: Failure) -> None:
+        self.handle_request_exception(failure.value, failure)
 
     def _finish_page(self, html: bytes) -> defer.Deferred[None]:
         modules: UIModuleSet | None = self.__dict__.get("_ui_modules")

@@ -16,9 +16,14 @@ from cyclone.escape import url_escape, utf8
 
 
 class URLSpec:
-    """Maps a path pattern to a handler class and its ``initialize`` keyword arguments."""
+    """Maps a path pattern to a handler class and its ``initialize`` keyword arguments.
 
-    __slots__ = ("_group_count", "_path", "handler_class", "kwargs", "name", "regex")
+    Attributes: ``regex`` (the compiled pattern, anchored at the end),
+    ``group_count`` (its number of capturing groups, read on every match),
+    ``handler_class``, ``kwargs`` and ``name`` (for :meth:`reverse`, or None).
+    """
+
+    __slots__ = ("_path", "group_count", "handler_class", "kwargs", "name", "regex")
 
     def __init__(
         self,
@@ -38,7 +43,7 @@ class URLSpec:
         self.handler_class = handler
         self.kwargs = kwargs or {}
         self.name = name
-        self._group_count = self.regex.groups
+        self.group_count: int = self.regex.groups
         self._path = self._reverse_template()
 
     def _reverse_template(self) -> tuple[list[str], int] | tuple[None, None]:

@@ -51,14 +51,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def asynchronous(method: F) -> F:
     """Keep the request open after the method returns, until ``self.finish()`` is called.
 
-    For long polling and other responses that end on an outside event. Errors
-    raised by the method (or by the Deferred it returns) still produce an error
-    page.
+    For long polling and other responses that end on an outside event: it calls
+    :meth:`RequestHandler.set_auto_finish` with False before the method runs.
+    Errors raised by the method (or by the Deferred it returns) still produce
+    an error page.
     """
 
     @functools.wraps(method)
     def wrapper(self: RequestHandler, *args: Any, **kwargs: Any) -> Any:
-        self._auto_finish = False
+        self.set_auto_finish(False)
         return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
