@@ -103,6 +103,10 @@ class RequestSink(Protocol):
         ...
 
 
+class _Closed(Exception):
+    """Raised inside llhttp callbacks when the reader was closed during the feed."""
+
+
 class _Reject(Exception):
     """Raised inside llhttp callbacks to refuse the request being parsed."""
 
@@ -194,6 +198,8 @@ class RequestReader:
             cause = e.__context__
             if isinstance(cause, _Reject):
                 return cause.error
+            if isinstance(cause, _Closed):
+                return DISCARD  # the connection went away while a request was answered
             log.failure("error in HTTP parser callback", Failure(cause or e))
             return WireError(500, "Internal Server Error")
         except httptools.HttpParserInvalidMethodError:
@@ -257,7 +263,8 @@ class RequestReader:
         if self._header_bytes > limits.max_header_size:
             raise _Reject(431, "Request header fields too large")
         parser = self._parser
-        assert parser is not None
+        if parser is None:
+            raise _Closed
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             # RFC 9112 §2.3 / RFC 9110 §15.6.6: a major version we do not speak.
@@ -330,7 +337,8 @@ class RequestReader:
     def on_message_complete(self) -> None:
         parser = self._parser
         sink = self._sink
-        assert parser is not None and sink is not None
+        if parser is None or sink is None:
+            raise _Closed
         headers = self._headers
         remote_ip = sink.remote_ip
         protocol = sink.protocol

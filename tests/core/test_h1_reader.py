@@ -275,3 +275,17 @@ def test_a_closed_reader_reads_nothing():
     r.close()
     assert r.feed(b"cd") is DISCARD
     assert sink.requests == []
+
+
+def test_a_reader_closed_while_a_request_is_answered_stops_quietly():
+    r, sink = reader()
+    answered = sink.request_received
+
+    def close_on_first(request: Any, upgrade: bool) -> None:
+        answered(request, upgrade)
+        r.close()  # e.g. the handler's connection went away during the feed
+
+    sink.request_received = close_on_first  # type: ignore[method-assign]
+    outcome = r.feed(b"GET /1 HTTP/1.1\r\n" + H + b"\r\nGET /2 HTTP/1.1\r\n" + H + b"\r\n")
+    assert outcome is DISCARD
+    assert [q.uri for q in sink.requests] == ["/1"]
