@@ -270,7 +270,9 @@ class Session(smtp.ESMTPClient):
             job.outcome = SMTPRecipientsRefused(refused, server)
         elif 400 <= code < 500:
             what = "the sender" if not addresses else "the message"
-            job.outcome = SMTPTemporaryError(f"{what} was refused for now", code, _text(resp), server)
+            job.outcome = SMTPTemporaryError(
+                f"{what} was refused for now", code, _text(resp), server
+            )
         else:
             what = "the sender" if not addresses else "the message"
             job.outcome = SMTPPermanentError(f"{what} was refused", code, _text(resp), server)

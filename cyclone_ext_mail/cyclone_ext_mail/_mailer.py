@@ -16,14 +16,13 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
-from copy import deepcopy
 from collections.abc import Iterable, Mapping
+from copy import deepcopy
 from email.message import Message as StdlibMessage
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from cyclone.services import mask_url, parse_options
 from twisted.internet import defer, reactor, ssl
 from twisted.internet.endpoints import (
     HostnameEndpoint,
@@ -33,6 +32,7 @@ from twisted.internet.endpoints import (
 )
 from twisted.mail.smtp import DNSNAME
 
+from cyclone.services import mask_url, parse_options
 from cyclone_ext_mail._client import Job, SendResult, SessionFactory, SessionSettings
 from cyclone_ext_mail._errors import (
     MailError,
@@ -269,7 +269,8 @@ class SMTPMailer:
                 continue
             await session.done
             if session.committed or not isinstance(session.error, MailUnavailable):
-                return [job.outcome or SMTPConnectionLost("not sent", server=server) for job in jobs]
+                lost = SMTPConnectionLost("not sent", server=server)
+                return [job.outcome or lost for job in jobs]
             failures.append(session.error)
             for job in jobs:
                 job.outcome = None

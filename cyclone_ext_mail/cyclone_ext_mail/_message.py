@@ -21,7 +21,7 @@ from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, localtime, make_msgid
-from typing import Any, Union
+from typing import Any
 
 from cyclone_ext_mail._errors import HeaderInjection, InvalidAddress
 
@@ -29,7 +29,8 @@ __all__ = ["AddressLike", "Attachment", "Message", "MessageAddress", "parse_addr
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
 _LOCAL_RE = re.compile(rf'(?:{_ATEXT}+(?:\.{_ATEXT}+)*|"(?:[^"\\\r\n]|\\.)*")\Z')
-_LABEL = r"[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\-\u0080-\U0010ffff]*[A-Za-z0-9\u0080-\U0010ffff])?"
+_ALNUM = r"A-Za-z0-9\u0080-\U0010ffff"
+_LABEL = rf"[{_ALNUM}](?:[{_ALNUM}\-]*[{_ALNUM}])?"
 _DOMAIN_RE = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]+\])\Z")
 _NAMED_RE = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*\Z", re.S)
 _HEADER_NAME_RE = re.compile(r"[!-9;-~]+\Z")
@@ -92,7 +93,7 @@ def _idna(domain: str) -> str:
         raise InvalidAddress(f"the domain {domain!r} cannot be IDNA-encoded: {e}") from None
 
 
-AddressLike = Union[str, tuple[str, str], Address, MessageAddress]
+AddressLike = str | tuple[str, str] | Address | MessageAddress
 
 
 def parse_address(value: AddressLike) -> MessageAddress:
@@ -354,7 +355,8 @@ class Message:
             charset = charset or "utf-8"
             content = content.encode(charset)
         elif not isinstance(content, (bytes, bytearray, memoryview)):
-            raise TypeError(f"attachment content must be bytes or str, got {type(content).__name__}")
+            kind = type(content).__name__
+            raise TypeError(f"attachment content must be bytes or str, got {kind}")
         return filename, bytes(content), maintype, subtype, charset
 
     def _fill_body(self, msg: EmailMessage) -> None:

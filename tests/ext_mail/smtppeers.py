@@ -48,6 +48,8 @@ class Received:
     login: bytes | None
     smtputf8: bool
     mail_options: list[str]
+    peer: Any
+    ehlo_name: str
 
     @property
     def message(self) -> EmailMessage:
@@ -86,7 +88,7 @@ class Handler:
             Received(
                 envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
                 getattr(session.auth_data, "login", session.auth_data), envelope.smtp_utf8,
-                list(envelope.mail_options),
+                list(envelope.mail_options), session.peer, session.host_name,
             )
         )  # fmt: skip
         return "250 2.0.0 queued as test"
@@ -100,7 +102,7 @@ class Handler:
         good = hmac.new(PASSWORD.encode(), challenge, hashlib.md5).hexdigest().encode()
         ok = login == USER.encode() and hmac.compare_digest(digest, good)
         self.server.auth_mechanisms.append("CRAM-MD5")
-        return AuthResult(success=ok, auth_data=login)
+        return AuthResult(success=ok, handled=False, auth_data=login)
 
 
 def _authenticator(server: Server) -> Any:
@@ -109,7 +111,7 @@ def _authenticator(server: Server) -> Any:
     def check(smtp: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
         server.auth_mechanisms.append(mechanism)
         ok = auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
-        return AuthResult(success=ok, auth_data=auth_data)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     return check
 
@@ -123,7 +125,7 @@ def tls_context(certificate: tuple[str, str]) -> ssl.SSLContext:
 
 @pytest.fixture
 def smtpd(certificate: tuple[str, str]) -> Iterator[Any]:
-    """``smtpd(starttls=True, implicit_tls=False, auth=True, mechanisms=None, **smtp_kwargs)``."""
+    """``smtpd(starttls=True, implicit_tls=False, auth=True, mechanisms=None, cert=None, **kw)``."""
     try:
         from aiosmtpd.controller import Controller
     except ImportError:
@@ -131,16 +133,19 @@ def smtpd(certificate: tuple[str, str]) -> Iterator[Any]:
     started: list[Any] = []
 
     def start(*, starttls: bool = True, implicit_tls: bool = False, auth: bool = True,
-              mechanisms: list[str] | None = None, **kwargs: Any) -> Server:  # fmt: skip
+              mechanisms: list[str] | None = None, cert: tuple[str, str] | None = None,
+              **kwargs: Any) -> Server:  # fmt: skip
+        pair = cert or certificate
         server = Server(free_port())
         handler = Handler(server)
         options: dict[str, Any] = {"enable_SMTPUTF8": True, **kwargs}
         if starttls:
-            options.update(tls_context=tls_context(certificate), require_starttls=True)
+            options.update(tls_context=tls_context(pair), require_starttls=True)
         if implicit_tls:
-            options["ssl_context"] = tls_context(certificate)
+            options["ssl_context"] = tls_context(pair)
         if auth:
-            options.update(authenticator=_authenticator(server), auth_require_tls=True)
+            # aiosmtpd counts only STARTTLS as TLS; over implicit TLS AUTH is encrypted anyway.
+            options.update(authenticator=_authenticator(server), auth_require_tls=not implicit_tls)
             if mechanisms is not None:
                 every = ["PLAIN", "LOGIN", "CRAM-MD5"]
                 options["auth_exclude_mechanism"] = [m for m in every if m not in mechanisms]
