@@ -64,11 +64,14 @@ EXTRAS: Mapping[str, str] = {
     "mysql": "mysql",
     "websocket": "realtime",
     "sse": "realtime",
+    "redis": "redis",
+    "rediss": "redis",
+    "redis+unix": "redis",
+    "redis+sentinel": "redis",
 }
 """Well-known plugin names → the extra of the ``cyclone`` distribution that provides them."""
 
 UNRELEASED: Mapping[str, tuple[str, str]] = {
-    "redis": ("the Redis extension (cyclone-ext-redis)", "redis"),
     "smtp": ("the mail extension (cyclone-ext-mail)", "mail"),
     "smtps": ("the mail extension (cyclone-ext-mail)", "mail"),
     "jsonrpc": ("the RPC extension (cyclone-ext-rpc)", "rpc"),

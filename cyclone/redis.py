@@ -1,11 +1,11 @@
-"""cyclone 1.x's ``cyclone.redis``, to be provided by the ``cyclone-ext-redis`` extension.
+"""cyclone 1.x's ``cyclone.redis``, now provided by the ``cyclone-ext-redis`` extension.
 
-``redis://`` services (txredisapi's commands) will come from it, as the
-``redis`` entry point in ``cyclone.storage``.
-
-That extension is not part of this release yet: importing this module fails
-with a message naming the extra, ``cyclone[redis]``. When ``cyclone_ext_redis`` is
-installed, this module re-exports its public names.
+The 1.x names keep their signatures (``lazyConnectionPool(host=, port=,
+dbid=, poolsize=, reconnect=)``, ``ShardedConnectionPool``,
+``SubscriberFactory``, the errors...) and return the extension's pools, which
+connect lazily, fail fast with ``RedisUnavailable`` (an ``HTTPError(503)``)
+and heal. New code should prefer a ``redis://`` service
+(``services={"cache": "redis://127.0.0.1:6379/0"}``). See docs/redis.md.
 """
 
 try:
@@ -15,8 +15,6 @@ except ModuleNotFoundError as exc:
     if exc.name != "cyclone_ext_redis":
         raise
     raise ModuleNotFoundError(
-        "cyclone.redis is provided by the Redis extension (cyclone-ext-redis), "
-        "which is not available yet in this release of cyclone; "
-        "once it is: pip install 'cyclone[redis]'",
+        "cyclone.redis is provided by the Redis extension: pip install 'cyclone[redis]'",
         name=__name__,
     ) from None

@@ -129,7 +129,7 @@ def _parse_url(url: str, where: str) -> tuple[str, list[tuple[str, str]], str]:
         raise ServiceConfigError(f"{where}: malformed URL: expected scheme://...")
     try:
         parts = urlsplit(url)
-        if parts.hostname:
+        if parts.hostname and "," not in parts.netloc:  # "h1:1,h2:2" lists servers
             parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
         pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
     except ValueError as e:

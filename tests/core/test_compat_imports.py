@@ -15,7 +15,7 @@ OLD_PATHS = {
     "cyclone.sqlite": ("cyclone_ext_sql", "sql", "InlineSQLite", True),
     "cyclone.websocket": ("cyclone_ext_realtime", "realtime", "WebSocketHandler", True),
     "cyclone.sse": ("cyclone_ext_realtime", "realtime", "SSEHandler", True),
-    "cyclone.redis": ("cyclone_ext_redis", "redis", None, False),
+    "cyclone.redis": ("cyclone_ext_redis", "redis", "lazyConnectionPool", True),
     "cyclone.mail": ("cyclone_ext_mail", "mail", None, False),
     "cyclone.jsonrpc": ("cyclone_ext_rpc", "rpc", None, False),
     "cyclone.xmlrpc": ("cyclone_ext_rpc", "rpc", None, False),

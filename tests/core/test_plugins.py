@@ -91,7 +91,9 @@ def test_discovery_is_cached_until_clear_cache(tmp_path):
         ("sqlite", "sql"),
         ("postgresql", "postgresql"),
         ("mysql", "mysql"),
-        ("redis", None),  # their extensions are not in this release yet
+        ("redis", "redis"),
+        ("rediss", "redis"),
+        ("redis+sentinel", "redis"),
         ("smtp", None),
         ("smtps", None),
         ("jsonrpc", None),
@@ -108,7 +110,6 @@ def test_well_known_names_map_to_their_extra(name, extra):
 @pytest.mark.parametrize(
     ("name", "extension", "extra"),
     [
-        ("redis", "the Redis extension (cyclone-ext-redis)", "redis"),
         ("smtp", "the mail extension (cyclone-ext-mail)", "mail"),
         ("smtps", "the mail extension (cyclone-ext-mail)", "mail"),
         ("jsonrpc", "the RPC extension (cyclone-ext-rpc)", "rpc"),
