@@ -124,8 +124,8 @@ def test_idle_keep_alive_connection_is_closed(port):
         client.send(f"GET / HTTP/1.1\r\n{H}\r\n".encode())
         assert client.response().status == 200
         start = time.monotonic()
-        assert client.stays_open(0.15)
         assert client.is_closed(timeout=2)
+        # not before the idle timeout (0.3 s), and silently: no need to watch it stay open
         assert 0.2 < time.monotonic() - start < 1.5
         assert client.buf == b""  # closed silently, no 408 for an idle connection
 
@@ -140,7 +140,8 @@ def test_slow_headers_get_408_then_close(port):
     with Client(port) as client:
         start = time.monotonic()
         client.send(b"GET / HTTP/1.1\r\nHost: ex")
-        # keep trickling: activity must not extend the header deadline
+        # keep trickling: activity must not extend the header deadline (the sleeps
+        # pace this slow client on purpose; nothing is inferred from them)
         for _ in range(4):
             time.sleep(0.1)
             try:
@@ -196,6 +197,6 @@ def test_request_we_stopped_reading_is_not_timed_out(serve):
         f"GET /3 HTTP/1.1\r\n{H}X-Pad: {'p' * 1000}\r\nConnection: close\r\n\r\n"
     )
     assert data.index("GET /3") < 4096 < len(data)
-    responses, closed = exchange(port, data.encode(), timeout=5, quiet=2)
+    responses, closed = exchange(port, data.encode(), timeout=5)
     assert [(r.status, r.body) for r in responses] == [(200, b"/1"), (200, b"/2"), (200, b"/3")]
     assert closed

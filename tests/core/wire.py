@@ -187,26 +187,21 @@ class Client:
             return False
         return True
 
-    def stays_open(self, seconds: float = 0.2) -> bool:
-        """True if the server neither closes nor sends anything for ``seconds``."""
-        before = len(self.buf)
-        try:
-            self._recv(time.monotonic() + seconds)
-        except TimeoutError:
-            return True
-        return False if self.eof else len(self.buf) == before
-
 
 def exchange(
     port: int,
     data: bytes,
     head: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
-    quiet: float = 0.5,
+    quiet: float | None = None,
+    at_least: int = 0,
 ) -> tuple[list[Response], bool]:
-    """Send ``data``; read until the server closes or stays quiet for ``quiet`` seconds.
+    """Send ``data``; read the responses until the server closes the connection.
 
-    Returns the responses and whether the connection was closed by the server.
+    Returns the responses and whether the server closed. A server that does not
+    close fails with TimeoutError at ``timeout``, unless ``quiet`` is given (for
+    input where staying open is a right answer too): then the exchange also ends
+    once ``at_least`` responses have come and nothing more for ``quiet`` seconds.
     """
     with Client(port, timeout=timeout) as client:
         client.send(data)
@@ -219,10 +214,11 @@ def exchange(
                 if client.eof:
                     assert not client.buf, f"trailing bytes after responses: {client.buf!r}"
                     return responses, True
+                may_stop = quiet is not None and len(responses) >= at_least and not client.buf
                 try:
-                    client._recv(min(deadline, time.monotonic() + quiet))
+                    client._recv(min(deadline, time.monotonic() + quiet) if may_stop else deadline)
                 except TimeoutError:
-                    if client.buf or time.monotonic() >= deadline:
+                    if not may_stop or time.monotonic() >= deadline:
                         raise
                     return responses, False
                 continue

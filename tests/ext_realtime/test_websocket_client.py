@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from cyclone_ext_realtime.client import WebSocketHandshakeError
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
 from twisted.internet import ssl as twisted_ssl
 from twisted.internet.ssl import Certificate, optionsForClientTLS
 from wsraw import EchoHandler
@@ -193,14 +193,17 @@ def test_on_message_callback_and_handler_to_handler(serve):
             conn.close()
 
     received: list[Any] = []
+    first: defer.Deferred[None] = defer.Deferred()
+
+    def on_message(message: Any) -> None:
+        received.append(message)
+        if not first.called:
+            first.callback(None)
 
     async def go(url: str) -> list[Any]:
-        conn = await websocket_connect(url, on_message_callback=received.append)
+        conn = await websocket_connect(url, on_message_callback=on_message)
         await conn.write_message("hi")
-        while not received:
-            from twisted.internet.task import deferLater
-
-            await deferLater(reactor, 0.01, lambda: None)
+        await first
         conn.close()
         await conn.closed()
         return received

@@ -228,7 +228,7 @@ def test_back_pressure_follows_a_slow_reader_without_closing(serve, raw_clients)
     client = raw_clients(serve(app))
     received = 0
     for _ in range(64):
-        time.sleep(0.002)
+        time.sleep(0.002)  # a slow reader on purpose: it paces the client, proves nothing
         opcode, payload, fin = client.read_frame()
         assert (opcode, len(payload), fin) == (BINARY, 1 << 20, True)
         received += 1

@@ -9,7 +9,6 @@ answers, or a real TCP proxy that is stopped and started again.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -92,20 +91,18 @@ def test_connection_killed_during_a_statement_is_a_503_and_is_not_replayed(
 ):
     pool = open_service(backend.scheme, backend.url, pool_max=1, **backend.options())
     calls: list[int] = []
-    sleeping = threading.Event()
+    marker = f"/* killed {backend.tag} */"
 
     def insert_then_sleep(txn: Any) -> None:
         txn.execute(backend.session_sql)
         calls.append(txn.fetchall()[0][0])
         txn.execute(f"INSERT INTO {table} VALUES (1, 'maybe')")
-        sleeping.set()
-        txn.execute(backend.sleep_sql)
+        txn.execute(f"{backend.sleep_sql} {marker}")
         txn.fetchall()
 
     started = time.monotonic()
     d = pending(pool.runInteraction, insert_then_sleep)
-    assert sleeping.wait(5)
-    time.sleep(0.1)  # let the sleep statement reach the server
+    backend.wait_running(marker)  # the sleep statement runs on the server
     backend.kill(calls[0])
     with pytest.raises(DatabaseUnavailable) as info:
         call(lambda: d)
