@@ -118,13 +118,16 @@ def test_client_disconnect_mid_request_runs_on_connection_close(serve):
 
 
 def test_on_connection_close_does_not_run_after_a_normal_finish(serve):
-    port = serve(make_app())
+    app = make_app()
+    port = serve(app)
     with Client(port) as client:
         client.send(f"GET /slow?d=0.01 HTTP/1.1\r\n{H}\r\nGET /fast HTTP/1.1\r\n{H}\r\n".encode())
         assert [r.body for r in client.responses(2)] == [b"slow done", b"fast"]
     wait_until(lambda: "finished /slow?d=0.01" in EVENTS)
-    # give a wrongly-wired close callback every chance to fire
-    call(lambda: task.deferLater(reactor, 0.05, lambda: None))
+    # A wrongly-wired close callback would run when the server handles the
+    # disconnect: wait until it has, then let that reactor turn end.
+    wait_until(lambda: not app.connections)
+    call(lambda: None)
     assert EVENTS == ["started /slow?d=0.01", "finished /slow?d=0.01"]
 
 
