@@ -5,7 +5,10 @@ or a callable returning one), listens, prints the URL it serves and runs the
 reactor until SIGINT/SIGTERM, then stops listening and lets in-flight requests
 finish; a second signal closes the connections still open. When the application
 does not load or the address cannot be listened on, it prints one line saying
-why and exits with status 1 (``--debug`` adds the traceback).
+why and exits with status 1 (``--debug`` adds the traceback). It takes the
+options of ``twistd cyclone`` (:data:`cyclone._options.OPTIONS`), and in addition
+``-w N`` (N worker processes on the same sockets, see :mod:`cyclone._supervisor`)
+and ``--reload`` (restart on a change of the app's files; ``debug=True`` implies it).
 
 ``cyclone plugins [--check]`` lists every entry-point group with the names
 installed in it, the distribution that provides each, and whether it loads.
@@ -14,56 +17,98 @@ installed in it, the distribution that provides each, and whether it loads.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from cyclone import version
+from cyclone._options import DEFAULTS, OPTIONS, plan_listeners
 from cyclone._serve import (
     ServeError,
     install_second_signal_handlers,
-    listen,
-    load_application,
-    make_endpoint,
+    listen_all,
+    load_applications,
     print_error,
     served_url,
+    start_logging,
 )
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from twisted.internet import reactor
-    from twisted.logger import (
-        FilteringLogObserver,
-        Logger,
-        LogLevel,
-        LogLevelFilterPredicate,
-        globalLogBeginner,
-        textFileLogObserver,
+def _option_values(args: argparse.Namespace) -> tuple[dict[str, Any], set[str]]:
+    """The shared options' values (defaults filled in) and the names the user gave."""
+    values: dict[str, Any] = {}
+    given: set[str] = set()
+    for option in OPTIONS:
+        value = getattr(args, option.long.replace("-", "_"))
+        if value is None:
+            value = DEFAULTS[option.long]
+        else:
+            given.add(option.long)
+        values[option.long] = value
+    return values, given
+
+
+def _wants_reload(args: argparse.Namespace, apps: dict[Any, Any]) -> bool:
+    if args.no_reload:
+        return False
+    if args.reload:
+        return True
+    # As in Tornado, debug=True implies autoreload=True unless the app says otherwise.
+    return any(
+        app.settings.get("autoreload", app.settings.get("debug", False)) for app in apps.values()
     )
 
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    values, given = _option_values(args)
     try:
-        app = load_application(args.app)
-        endpoint = make_endpoint(
-            reactor, args.port, args.listen, args.unix, args.ssl_cert, args.ssl_key
-        )
-        port = listen(endpoint, app, args.port, args.listen, args.unix)
+        listeners = plan_listeners(values, given)
+    except ValueError as e:
+        print(f"cyclone run: {e}", file=sys.stderr, flush=True)
+        return 2
+    if args.worker_fds is not None:
+        from cyclone._worker import run_worker
+
+        fds = [int(n) for n in args.worker_fds.split(",")]
+        return run_worker(listeners, fds, args.ready_fd, args.standby, args.quiet)
+
+    from twisted.internet import reactor
+    from twisted.logger import Logger
+
+    try:
+        apps = load_applications(listeners)
+        workers = args.workers if args.workers is not None else 1
+        if workers == 0:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+            workers = workers or os.cpu_count() or 1
+        reload = _wants_reload(args, apps)
+        if workers == 1 and not reload:
+            ports = listen_all(reactor, listeners, apps)
+            urls = [
+                served_url(port.getHost(), listener.tls and not listener.unix)
+                for listener, port in zip(listeners, ports, strict=True)
+            ]
+        else:
+            from cyclone._supervisor import Supervisor
+
+            log = Logger(namespace="cyclone")
+            supervisor = Supervisor(reactor, args.argv, listeners, apps, workers, reload, log)
+            urls = supervisor.open_sockets()
     except ServeError as e:
         print_error("cyclone run", e, debug=args.debug)
         return 1
 
-    tls = bool(args.ssl_cert) and not args.unix
-    print(f"cyclone run: serving {args.app} on {served_url(port.getHost(), tls)}", flush=True)
-    if args.quiet:
-        # No request log; warnings and errors still reach stderr.
-        observer: Any = FilteringLogObserver(
-            textFileLogObserver(sys.stderr),
-            [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)],
-        )
-    else:
-        observer = textFileLogObserver(sys.stdout)
-    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    for listener, url in zip(listeners, urls, strict=True):
+        print(f"cyclone run: serving {listener.app} on {url}", flush=True)
+    start_logging(args.quiet)
     log = Logger(namespace="cyclone")
-    reactor.callWhenRunning(install_second_signal_handlers, reactor, app, log)
+    if workers == 1 and not reload:
+        reactor.callWhenRunning(install_second_signal_handlers, reactor, list(apps.values()), log)
+    else:
+        what = f"{workers} worker process{'es' if workers > 1 else ''}"
+        print(f"cyclone run: {what}{', reloading on changes' if reload else ''}", flush=True)
+        reactor.callWhenRunning(supervisor.start)
     reactor.run()
     return 0
 
@@ -95,19 +140,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cyclone", description="cyclone web framework")
     parser.add_argument("--version", action="version", version=f"cyclone {version}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="serve an application")
-    run.add_argument("-r", "--app", required=True, help="dotted name of the Application")
-    run.add_argument("-p", "--port", type=int, default=8888)
-    run.add_argument("-l", "--listen", default="127.0.0.1", help="interface to bind")
-    run.add_argument("--unix", help="listen on this UNIX socket path instead of TCP")
-    run.add_argument("--ssl-cert", help="PEM certificate: serve HTTPS")
-    run.add_argument("--ssl-key", help="PEM private key (defaults to --ssl-cert)")
+    run = sub.add_parser(
+        "run",
+        help="serve an application",
+        description="Serve an application: the options of 'twistd cyclone', and workers"
+        " and reloading.",
+    )
+    for option in OPTIONS:
+        flags = [f"--{option.long}"] + ([f"-{option.short}"] if option.short else [])
+        shown = f" (default: {option.default})" if option.default is not None else ""
+        run.add_argument(*flags, type=option.type, default=None, help=option.help + shown)
+    run.add_argument(
+        "-w",
+        "--workers",
+        type=int,
+        metavar="N",
+        help="N processes serving the same sockets, restarted when they die (0: one per core)",
+    )
+    run.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart when a Python file, template or static file of the app changes"
+        " (implied by debug=True in the Application)",
+    )
+    run.add_argument("--no-reload", action="store_true", help="do not reload, even with debug=True")
     run.add_argument(
         "-q", "--quiet", action="store_true", help="no request log (warnings still go to stderr)"
     )
     run.add_argument(
         "--debug", action="store_true", help="show the traceback when the application fails to load"
     )
+    # Set by the supervisor for its workers (cyclone._worker), not by users.
+    run.add_argument("--worker-fds", help=argparse.SUPPRESS)
+    run.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+    run.add_argument("--standby", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=_cmd_run)
     listing = sub.add_parser(
         "plugins", help="list installed extensions by entry-point group, and whether they load"
@@ -120,7 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    # What followed "run": the supervisor starts its workers with the same options.
+    args.argv = argv[argv.index("run") + 1 :] if "run" in argv else []
     return int(args.func(args))
 
 

@@ -17,18 +17,24 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import Any
+
+from cyclone._options import Listener
 
 __all__ = [
     "ServeError",
     "endpoint_description",
     "install_second_signal_handlers",
     "listen",
+    "listen_all",
     "load_application",
+    "load_applications",
     "make_endpoint",
     "make_twistd_service",
     "print_error",
     "served_url",
+    "start_logging",
 ]
 
 
@@ -86,9 +92,38 @@ def _import(name: str) -> Any:
     return obj
 
 
-def load_application(name: str, command: str | None = None) -> Any:
+def _call_factory(name: str, factory: Any, appopts: str | None) -> Any:
+    """``factory(appopts)`` when given (or required), else ``factory()``."""
+    import inspect
+
+    try:
+        signature: inspect.Signature | None = inspect.signature(factory)
+    except (TypeError, ValueError):
+        signature = None  # no signature to check (a builtin): just call it
+    args: tuple[Any, ...] = () if appopts is None else (appopts,)
+    if signature is not None:
+        try:
+            signature.bind(*args)
+        except TypeError:
+            if appopts is None:
+                raise ServeError(
+                    f"{name} is not an Application factory without arguments"
+                    " (one that takes a string is given it with --appopts/-c)"
+                ) from None
+            raise ServeError(f"{name} takes no argument, so it cannot be given --appopts") from None
+    try:
+        return factory(*args)
+    except Exception as e:
+        raise ServeError(
+            f"{name} is not an Application factory: calling it failed: {_describe(e)}",
+            True,
+        ) from e
+
+
+def load_application(name: str, command: str | None = None, *, appopts: str | None = None) -> Any:
     """Import ``name`` (an Application, or a callable returning one), the cwd on the path.
 
+    ``appopts`` (``--appopts``) is passed to the factory: ``Application(appopts)``.
     Raises :class:`ServeError`; with ``command`` (the old signature), ``SystemExit``
     carrying the message prefixed by it.
     """
@@ -98,14 +133,14 @@ def load_application(name: str, command: str | None = None) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         obj = _import(name)
-        if not isinstance(obj, HTTPServer) and callable(obj):
-            try:
-                obj = obj()
-            except Exception as e:
+        if isinstance(obj, HTTPServer):
+            if appopts is not None:
                 raise ServeError(
-                    f"{name} is not an Application factory: calling it failed: {_describe(e)}",
-                    True,
-                ) from e
+                    f"{name} is an Application, not a factory: --appopts needs a function"
+                    " or class that takes one argument"
+                )
+        elif callable(obj):
+            obj = _call_factory(name, obj, appopts)
         if not isinstance(obj, HTTPServer):
             raise ServeError(f"{name} is not an Application (got {type(obj).__name__})")
     except ServeError as e:
@@ -113,6 +148,16 @@ def load_application(name: str, command: str | None = None) -> Any:
             raise
         raise SystemExit(f"{command}: {e}") from None
     return obj
+
+
+def load_applications(listeners: Sequence[Listener]) -> dict[tuple[str, str | None], Any]:
+    """One Application per distinct (name, appopts): ``--app X --ssl-app X`` share one."""
+    apps: dict[tuple[str, str | None], Any] = {}
+    for listener in listeners:
+        key = (listener.app, listener.appopts)
+        if key not in apps:
+            apps[key] = load_application(listener.app, appopts=listener.appopts)
+    return apps
 
 
 def print_error(command: str, error: BaseException, debug: bool = False) -> None:
@@ -261,18 +306,64 @@ def listen(
     return result
 
 
+def listen_all(reactor: Any, listeners: Sequence[Listener], apps: dict[Any, Any]) -> list[Any]:
+    """Listen on every listener now (its ports, in order), or close them all and raise."""
+    ports: list[Any] = []
+    try:
+        for listener in listeners:
+            endpoint = make_endpoint(
+                reactor,
+                listener.port,
+                listener.interface,
+                listener.unix,
+                listener.cert,
+                listener.key,
+            )
+            app = apps[(listener.app, listener.appopts)]
+            ports.append(listen(endpoint, app, listener.port, listener.interface, listener.unix))
+    except ServeError:
+        for port in ports:
+            port.stopListening()
+        raise
+    return ports
+
+
+def start_logging(quiet: bool = False) -> None:
+    """The access log and everything else on stdout; with ``quiet``, warnings up on stderr."""
+    from twisted.logger import (
+        FilteringLogObserver,
+        LogLevel,
+        LogLevelFilterPredicate,
+        globalLogBeginner,
+        textFileLogObserver,
+    )
+
+    if quiet:
+        observer: Any = FilteringLogObserver(
+            textFileLogObserver(sys.stderr),
+            [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)],
+        )
+    else:
+        observer = textFileLogObserver(sys.stdout)
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+
+
 # -- signals ----------------------------------------------------------------------------
 
 
-def install_second_signal_handlers(reactor: Any, factory: Any, log: Any) -> None:
+def install_second_signal_handlers(
+    reactor: Any, factory: Any, log: Any, on_second: Any = None
+) -> None:
     """Wrap the reactor's SIGINT/SIGTERM handlers (call once the reactor runs).
 
     The first signal goes to the reactor as before (a graceful stop: the server stops
     listening and lets in-flight requests finish). A signal that arrives while the
     reactor is already stopping closes the connections still open, without waiting
     for the drain to time out, and no second ``reactor.stop()`` (which would log a
-    ``ReactorNotRunning`` traceback).
+    ``ReactorNotRunning`` traceback). ``factory`` is one server factory or a list of
+    them; ``on_second`` (called with the signal's name) replaces the closing.
     """
+    factories = list(factory) if isinstance(factory, (list, tuple)) else [factory]
     signalled: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(signum)
@@ -287,16 +378,20 @@ def install_second_signal_handlers(reactor: Any, factory: Any, log: Any) -> None
                 previous(number, frame)
                 return
             name = signal.Signals(number).name
-            open_now = len(getattr(factory, "connections", ()))
+            if on_second is not None:
+                reactor.callFromThread(on_second, name)
+                return
+            open_now = sum(len(getattr(f, "connections", ())) for f in factories)
             log.warn(
                 "Received {signal} while shutting down: closing the {count} connection(s)"
                 " still open",
                 signal=name,
                 count=open_now,
             )
-            drained = getattr(factory, "drained", None)
-            if drained is not None:
-                reactor.callFromThread(drained, 0)
+            for f in factories:
+                drained = getattr(f, "drained", None)
+                if drained is not None:
+                    reactor.callFromThread(drained, 0)
 
         signal.signal(signum, handler)
 
@@ -319,36 +414,31 @@ def _twistd_excepthook(previous: Any) -> Any:
 
 
 def make_twistd_service(options: Any) -> Any:
-    """The service ``twistd cyclone`` runs, from the plugin's parsed options."""
+    """The service ``twistd cyclone`` runs, from the plugin's parsed options.
+
+    ``options["listeners"]`` and ``options["applications"]`` are what the plugin
+    planned and loaded while parsing (so an app that does not import is a usage
+    error, before twistd daemonizes).
+    """
     from twisted.application import service
     from twisted.logger import Logger
 
     log = Logger(namespace="cyclone")
-    app = options.get("application") or load_application(options["app"], command="twistd cyclone")
-    tls = bool(options["ssl-cert"]) and not options["unix"]
+    listeners: list[Listener] = options["listeners"]
+    apps = options["applications"]
 
     class CycloneService(service.Service):
         """Listens in ``privilegedStartService`` (before twistd sheds privileges)."""
 
         name = "cyclone"
-        port: Any = None
+        ports: list[Any] | None = None
 
         def privilegedStartService(self) -> None:
             from twisted.internet import reactor
 
             super().privilegedStartService()
             try:
-                endpoint = make_endpoint(
-                    reactor,
-                    options["port"],
-                    options["listen"],
-                    options["unix"],
-                    options["ssl-cert"],
-                    options["ssl-key"],
-                )
-                self.port = listen(
-                    endpoint, app, options["port"], options["listen"], options["unix"]
-                )
+                self.ports = listen_all(reactor, listeners, apps)
             except ServeError as e:
                 # Logged for the log file; twistd -n also shows it on stderr, and a
                 # daemonizing twistd reports it from the parent. No traceback: see
@@ -356,27 +446,32 @@ def make_twistd_service(options: Any) -> Any:
                 log.critical("twistd cyclone: {error}", error=str(e))
                 sys.excepthook = _twistd_excepthook(sys.excepthook)
                 raise
-            log.info(
-                "cyclone: serving {app} on {url}",
-                app=options["app"],
-                url=served_url(self.port.getHost(), tls),
-            )
+            for listener, port in zip(listeners, self.ports, strict=True):
+                log.info(
+                    "cyclone: serving {app} on {url}",
+                    app=listener.app,
+                    url=served_url(port.getHost(), listener.tls and not listener.unix),
+                )
 
         def startService(self) -> None:
             from twisted.internet import reactor
 
-            if self.port is None:
+            if self.ports is None:
                 self.privilegedStartService()
             super().startService()
-            reactor.callWhenRunning(install_second_signal_handlers, reactor, app, log)
+            reactor.callWhenRunning(
+                install_second_signal_handlers, reactor, list(apps.values()), log
+            )
 
         def stopService(self) -> Any:
             from twisted.internet import defer
 
             super().stopService()
-            port, self.port = self.port, None
-            if port is None or getattr(port, "disconnecting", False):
-                return None  # the server's own shutdown trigger already closed it
-            return defer.maybeDeferred(port.stopListening)
+            ports, self.ports = self.ports or [], None
+            # A port the server's own shutdown trigger already closed is left alone.
+            open_ports = [p for p in ports if not getattr(p, "disconnecting", False)]
+            if not open_ports:
+                return None
+            return defer.DeferredList([defer.maybeDeferred(p.stopListening) for p in open_ports])
 
     return CycloneService()

@@ -2,36 +2,58 @@
 
 A drop-in file (``twisted/plugins`` has no ``__init__.py``): Twisted's plugin
 system finds it on any ``sys.path`` entry. It imports nothing that installs a
-reactor; the work is in :mod:`cyclone._serve`, shared with ``cyclone run``.
+reactor; the options are :data:`cyclone._options.OPTIONS` (shared with
+``cyclone run``) and the work is in :mod:`cyclone._serve`.
 """
+
+from __future__ import annotations
+
+import getopt
+from typing import Any
 
 from twisted.application.service import IServiceMaker
 from twisted.plugin import IPlugin
 from twisted.python import usage
 from zope.interface import implementer
 
+from cyclone._options import OPTIONS
+
 
 class Options(usage.Options):
     optParameters = [
-        ["app", "r", None, "dotted name of the Application (or a function returning one)"],
-        ["port", "p", "8888", "TCP port to listen on (0: any free port)"],
-        ["listen", "l", "127.0.0.1", "interface to bind"],
-        ["unix", None, None, "listen on this UNIX socket path instead of TCP"],
-        ["ssl-cert", None, None, "PEM certificate: serve HTTPS"],
-        ["ssl-key", None, None, "PEM private key (defaults to --ssl-cert)"],
+        [option.long, option.short, option.default, option.help, option.type]
+        if option.type is not str
+        else [option.long, option.short, option.default, option.help]
+        for option in OPTIONS
     ]
     optFlags = [
         ["debug", None, "show the traceback when the application fails to load"],
     ]
 
-    def postOptions(self) -> None:
-        if not self["app"]:
-            raise usage.UsageError("--app (-r) is required, e.g. -r myapp.Application")
-        from cyclone._serve import ServeError, load_application
-
-        # Load it now: a name that does not import is a usage error, not a traceback.
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        # Which options the command line set (a default --ssl-cert means no TLS on --port).
+        self.given: set[str] = set()
         try:
-            self["application"] = load_application(self["app"])
+            found, _ = getopt.getopt(list(options or ()), self.shortOpt, self.longOpt)
+        except getopt.error:
+            found = []  # the parse below reports it
+        for opt, _value in found:
+            name = opt[2:] if opt.startswith("--") else opt[1:]
+            synonyms = self.synonyms
+            self.given.add(synonyms.get(name) or synonyms.get(name.replace("-", "_"), name))
+        super().parseOptions(options)
+
+    def postOptions(self) -> None:
+        from cyclone._options import plan_listeners
+        from cyclone._serve import ServeError, load_applications
+
+        try:
+            self["listeners"] = plan_listeners(self, self.given)
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
+        # Load now: a name that does not import is a usage error, not a traceback.
+        try:
+            self["applications"] = load_applications(self["listeners"])
         except ServeError as e:
             message = str(e)
             cause = e.__cause__
@@ -50,7 +72,7 @@ class CycloneServiceMaker:
     description = "A cyclone web application."
     options = Options
 
-    def makeService(self, options: Options):  # type: ignore[no-untyped-def]
+    def makeService(self, options: Options) -> Any:
         from cyclone._serve import make_twistd_service
 
         return make_twistd_service(options)

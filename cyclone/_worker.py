@@ -1,0 +1,103 @@
+"""One worker process of ``cyclone run -w N`` / ``--reload`` (the supervisor's child).
+
+The supervisor starts ``cyclone run <its options> --worker-fds 4,5 --ready-fd 3``:
+the listening sockets arrive as descriptors 4, 5, ... (one per listener, in the order
+of :func:`cyclone._options.plan_listeners`), and descriptor 3 is a pipe on which the
+worker reports, once its reactor runs, that it serves (with the paths a reloader
+should watch). Its stdin is a pipe from the supervisor: end of file there (the
+supervisor died) stops the worker gracefully, so no worker outlives its parent.
+
+``--standby`` imports the framework, then waits for a line on stdin before it loads
+the application: a reload then costs only the import of the user's own code.
+SIGINT is ignored: Ctrl-C reaches the supervisor, which turns it into SIGTERM for
+every worker, so one Ctrl-C is still a graceful stop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from cyclone._options import Listener
+
+__all__ = ["run_worker"]
+
+
+def _read_line(fd: int) -> bytes | None:
+    """One line from ``fd`` (unbuffered, so nothing after it is consumed); None at EOF."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            return None
+        line += chunk
+    return line
+
+
+def _stop_at_end_of_stdin(reactor: Any) -> None:
+    def watch() -> None:
+        while os.read(0, 4096):
+            pass
+
+        def stop() -> None:
+            from twisted.internet.error import ReactorNotRunning
+
+            try:
+                reactor.stop()
+            except ReactorNotRunning:
+                pass
+
+        reactor.callFromThread(stop)
+
+    threading.Thread(target=watch, name="cyclone-parent-watch", daemon=True).start()
+
+
+def _report_ready(fd: int, apps: Sequence[Any], listeners: Sequence[Listener]) -> None:
+    from cyclone._watch import watched_paths
+
+    opts = [listener.appopts for listener in listeners]
+    message = {"pid": os.getpid(), "watch": watched_paths(apps, opts)}
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(json.dumps(message).encode() + b"\n")
+
+
+def run_worker(
+    listeners: Sequence[Listener], fds: Sequence[int], ready_fd: int, standby: bool, quiet: bool
+) -> int:
+    """Serve the listeners on the inherited sockets until SIGTERM; the exit status."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from twisted.internet import reactor
+    from twisted.logger import Logger
+
+    import cyclone.web  # noqa: F401  (the framework, imported before the app in standby)
+    from cyclone._serve import (
+        ServeError,
+        install_second_signal_handlers,
+        load_applications,
+        print_error,
+        start_logging,
+    )
+    from cyclone._sockets import adopt
+
+    if standby and _read_line(0) is None:
+        return 0  # the supervisor went away before it needed this one
+    try:
+        apps = load_applications(listeners)
+    except ServeError as e:
+        print_error("cyclone run", e)
+        return 1
+    for fd, listener in zip(fds, listeners, strict=True):
+        adopt(reactor, fd, listener, apps[(listener.app, listener.appopts)])
+        os.close(fd)  # the port holds its own duplicate
+    start_logging(quiet)
+    log = Logger(namespace="cyclone")
+    _stop_at_end_of_stdin(reactor)
+    served = list(apps.values())
+    reactor.callWhenRunning(install_second_signal_handlers, reactor, served, log)
+    reactor.callWhenRunning(_report_ready, ready_fd, served, listeners)
+    reactor.run()
+    return 0
