@@ -14,7 +14,6 @@ import inspect
 import json
 import re
 import types
-import urllib.parse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +22,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from cyclone import escape
+from cyclone._arguments import RequestArgumentsMixin
 from cyclone._conditional import body_etag, etag_matches, strip_not_modified_headers
 from cyclone._cookies import is_cookie_name, set_cookie_value
 from cyclone._errorpage import error_response, exc_info_of, plain_page, traceback_page
-from cyclone._errors import Finish, HTTPError, MissingArgumentError
+from cyclone._errors import Finish, HTTPError
 from cyclone._methods import DEFAULT_METHODS
+from cyclone._redirect import redirect_location
 from cyclone._rendering import TemplateRenderingMixin
 from cyclone._request import HTTPRequest
 from cyclone._signing import SignedCookiesMixin
@@ -41,13 +42,9 @@ if TYPE_CHECKING:
 
 log = Logger(namespace="cyclone.web")
 
-_ARG_DEFAULT: Any = object()
 _INVALID_HEADER_CHAR = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _SERVER_HEADER = "CycloneServer/2.0"
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-# Every printable ASCII character: only non-ASCII text is percent-encoded in Location.
-_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def _as_deferred(result: Any) -> defer.Deferred[Any] | None:
@@ -65,31 +62,6 @@ def _as_deferred(result: Any) -> defer.Deferred[Any] | None:
     return None
 
 
-def _single_slash(path: str) -> str:
-    """``//host/x`` (or a backslash variant) as the local path ``/host/x``."""
-    if path[:2] in ("//", "/\\", "\\\\", "\\/"):
-        return "/" + path.lstrip("/\\")
-    return path
-
-
-def _redirect_location(request_path: str, url: str) -> str:
-    """The Location for redirecting to ``url``, never to another host by accident.
-
-    Absolute URLs (with a scheme) pass unchanged; paths that browsers would read
-    as ``//other-host`` become local paths, also when the request path itself
-    starts with ``//`` and a relative ``url`` is resolved against it.
-    """
-    url = url.strip()
-    if not url.isascii():
-        url = urllib.parse.quote(url, safe=_URL_SAFE)
-    if urllib.parse.urlsplit(url).scheme:
-        return url
-    url = _single_slash(url)
-    if url.startswith("/"):
-        return url
-    return _single_slash(urllib.parse.urljoin(_single_slash(request_path), url))
-
-
 def _is_async_callable(func: Any) -> bool:
     if inspect.iscoroutinefunction(func):
         return True
@@ -97,7 +69,7 @@ def _is_async_callable(func: Any) -> bool:
     return wrapped is not None and inspect.isgeneratorfunction(wrapped)
 
 
-class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
+class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     """Subclass this and define ``get``, ``post``... to handle requests.
 
     The life cycle is Tornado's: ``initialize(**kwargs)`` from the URL spec,
@@ -232,71 +204,6 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
         if _INVALID_HEADER_CHAR.search(text):
             raise ValueError(f"unsafe header value {text!r}: control characters are not allowed")
         return text
-
-    # -- arguments ---------------------------------------------------------------------
-
-    def get_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
-        """The last value of query or body argument ``name``; 400 when missing and no default."""
-        return self._get_argument(name, default, self.request.arguments, strip)
-
-    def get_arguments(self, name: str, strip: bool = True) -> list[str]:
-        """Every value of query or body argument ``name`` (an empty list when absent)."""
-        return self._get_arguments(name, self.request.arguments, strip)
-
-    def get_query_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
-        """The last value of query argument ``name``; 400 when missing and no default."""
-        return self._get_argument(name, default, self.request.query_arguments, strip)
-
-    def get_query_arguments(self, name: str, strip: bool = True) -> list[str]:
-        """Every value of query argument ``name``."""
-        return self._get_arguments(name, self.request.query_arguments, strip)
-
-    def get_body_argument(self, name: str, default: Any = _ARG_DEFAULT, strip: bool = True) -> Any:
-        """The last value of form-body argument ``name``; 400 when missing and no default."""
-        return self._get_argument(name, default, self.request.body_arguments, strip)
-
-    def get_body_arguments(self, name: str, strip: bool = True) -> list[str]:
-        """Every value of form-body argument ``name`` (urlencoded or multipart)."""
-        return self._get_arguments(name, self.request.body_arguments, strip)
-
-    def _get_argument(
-        self, name: str, default: Any, source: dict[str, list[bytes]], strip: bool
-    ) -> Any:
-        values = self._get_arguments(name, source, strip)
-        if not values:
-            if default is _ARG_DEFAULT:
-                raise MissingArgumentError(name)
-            return default
-        return values[-1]
-
-    def _get_arguments(self, name: str, source: dict[str, list[bytes]], strip: bool) -> list[str]:
-        values = []
-        for raw in source.get(name, ()):
-            value = self.decode_argument(raw, name=name)
-            if isinstance(value, str):
-                value = _CONTROL_CHARS.sub(" ", value)
-                if strip:
-                    value = value.strip()
-            values.append(value)
-        return values
-
-    def decode_argument(self, value: bytes | str | None, name: str | None = None) -> Any:
-        """Decode an argument or path group from UTF-8; 400 names it when that fails.
-
-        Override to accept another encoding. Path groups without percent escapes
-        arrive already as str, and groups that did not match as None.
-        """
-        if value is None or isinstance(value, str):
-            return value
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            what = f"argument {name}" if name else "url path"
-            raise HTTPError(
-                400,
-                f"Invalid unicode in {what}: {value[:40]!r}",
-                reason=f"Invalid unicode in {what}",
-            ) from None
 
     # -- cookies ---------------------------------------------------------------------
 
@@ -486,7 +393,7 @@ class RequestHandler(SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
         elif not 300 <= status <= 399:
             raise ValueError(f"redirect status must be 3xx, not {status}")
         self.set_status(status)
-        self.set_header("Location", _redirect_location(self.request.path, url))
+        self.set_header("Location", redirect_location(self.request.path, url))
         self.finish()
 
     # -- errors ----------------------------------------------------------------------

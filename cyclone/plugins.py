@@ -68,14 +68,14 @@ EXTRAS: Mapping[str, str] = {
     "rediss": "redis",
     "redis+unix": "redis",
     "redis+sentinel": "redis",
+    "jsonrpc": "rpc",
+    "xmlrpc": "rpc",
 }
 """Well-known plugin names → the extra of the ``cyclone`` distribution that provides them."""
 
 UNRELEASED: Mapping[str, tuple[str, str]] = {
     "smtp": ("the mail extension (cyclone-ext-mail)", "mail"),
     "smtps": ("the mail extension (cyclone-ext-mail)", "mail"),
-    "jsonrpc": ("the RPC extension (cyclone-ext-rpc)", "rpc"),
-    "xmlrpc": ("the RPC extension (cyclone-ext-rpc)", "rpc"),
 }
 """Well-known names whose extension is not in this release yet → (that extension, its extra).
 

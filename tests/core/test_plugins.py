@@ -96,8 +96,8 @@ def test_discovery_is_cached_until_clear_cache(tmp_path):
         ("redis+sentinel", "redis"),
         ("smtp", None),
         ("smtps", None),
-        ("jsonrpc", None),
-        ("xmlrpc", None),
+        ("jsonrpc", "rpc"),
+        ("xmlrpc", "rpc"),
         ("websocket", "realtime"),
         ("sse", "realtime"),
         ("memory", None),
@@ -112,8 +112,6 @@ def test_well_known_names_map_to_their_extra(name, extra):
     [
         ("smtp", "the mail extension (cyclone-ext-mail)", "mail"),
         ("smtps", "the mail extension (cyclone-ext-mail)", "mail"),
-        ("jsonrpc", "the RPC extension (cyclone-ext-rpc)", "rpc"),
-        ("xmlrpc", "the RPC extension (cyclone-ext-rpc)", "rpc"),
     ],
 )
 def test_a_name_of_an_unreleased_extension_says_it_is_not_available_yet(name, extension, extra):
