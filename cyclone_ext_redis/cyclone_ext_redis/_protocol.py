@@ -141,6 +141,12 @@ class _Guarded:
 class PoolProtocol(_Guarded, txredisapi.RedisProtocol):
     """A pooled command connection (see the module docstring)."""
 
+    def execute(self) -> defer.Deferred[Any]:
+        """Send the queued transaction (``EXEC``) or pipeline: redis-py's name for it."""
+        if self.pipelining:
+            return self.execute_pipeline()
+        return self.commit()
+
     def replyReceived(self, reply: Any) -> None:
         too_large = self.take_oversized()
         super().replyReceived(too_large if too_large is not None else reply)
