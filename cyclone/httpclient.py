@@ -203,3 +203,20 @@ def fetch(
 
     d.addBoth(done)
     return d
+
+
+def __getattr__(name: str) -> Any:
+    # cyclone 1.x's JSON-RPC client, now in the RPC extension (imported only when asked for).
+    if name == "JsonRPC":
+        try:
+            from cyclone_ext_rpc import JsonRPC
+        except ModuleNotFoundError as exc:
+            if exc.name != "cyclone_ext_rpc":
+                raise
+            raise ImportError(
+                "cyclone.httpclient.JsonRPC is provided by the RPC extension "
+                "(cyclone-ext-rpc): pip install 'cyclone[rpc]'",
+                name=__name__,
+            ) from None
+        return JsonRPC
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,8 @@
-"""cyclone 1.x's ``cyclone.jsonrpc``, to be provided by the ``cyclone-ext-rpc`` extension.
+"""cyclone 1.x's ``cyclone.jsonrpc``, now provided by the ``cyclone-ext-rpc`` extension.
 
-The JSON-RPC handler will come from it, as the ``jsonrpc`` entry point in
-``cyclone.rpc``.
-
-That extension is not part of this release yet: importing this module fails
-with a message naming the extra, ``cyclone[rpc]``. When ``cyclone_ext_rpc`` is
-installed, this module re-exports its public names.
+``JsonrpcRequestHandler`` serves ``jsonrpc_<name>`` methods as in 1.x, now as
+JSON-RPC 2.0 (requests without ``"jsonrpc": "2.0"`` still get 1.x's answer
+shape). Every public name of ``cyclone_ext_rpc`` is re-exported. See docs/rpc.md.
 """
 
 try:
@@ -15,8 +12,7 @@ except ModuleNotFoundError as exc:
     if exc.name != "cyclone_ext_rpc":
         raise
     raise ModuleNotFoundError(
-        "cyclone.jsonrpc is provided by the RPC extension (cyclone-ext-rpc), "
-        "which is not available yet in this release of cyclone; "
-        "once it is: pip install 'cyclone[rpc]'",
+        "cyclone.jsonrpc is provided by the RPC extension (cyclone-ext-rpc): "
+        "pip install 'cyclone[rpc]'",
         name=__name__,
     ) from None

@@ -1,11 +1,9 @@
-"""cyclone 1.x's ``cyclone.xmlrpc``, to be provided by the ``cyclone-ext-rpc`` extension.
+"""cyclone 1.x's ``cyclone.xmlrpc``, now provided by the ``cyclone-ext-rpc`` extension.
 
-The XML-RPC handler will come from it, as the ``xmlrpc`` entry point in
-``cyclone.rpc``.
-
-That extension is not part of this release yet: importing this module fails
-with a message naming the extra, ``cyclone[rpc]``. When ``cyclone_ext_rpc`` is
-installed, this module re-exports its public names.
+``XmlrpcRequestHandler`` serves ``xmlrpc_<name>`` methods as in 1.x (``allowNone``,
+``useDateTime``, ``separator``, sub-handlers, faults 8001 and 8002), with
+introspection and ``system.multicall``. Every public name of ``cyclone_ext_rpc``
+is re-exported. See docs/rpc.md.
 """
 
 try:
@@ -15,8 +13,7 @@ except ModuleNotFoundError as exc:
     if exc.name != "cyclone_ext_rpc":
         raise
     raise ModuleNotFoundError(
-        "cyclone.xmlrpc is provided by the RPC extension (cyclone-ext-rpc), "
-        "which is not available yet in this release of cyclone; "
-        "once it is: pip install 'cyclone[rpc]'",
+        "cyclone.xmlrpc is provided by the RPC extension (cyclone-ext-rpc): "
+        "pip install 'cyclone[rpc]'",
         name=__name__,
     ) from None

@@ -17,8 +17,8 @@ OLD_PATHS = {
     "cyclone.sse": ("cyclone_ext_realtime", "realtime", "SSEHandler", True),
     "cyclone.redis": ("cyclone_ext_redis", "redis", "lazyConnectionPool", True),
     "cyclone.mail": ("cyclone_ext_mail", "mail", None, False),
-    "cyclone.jsonrpc": ("cyclone_ext_rpc", "rpc", None, False),
-    "cyclone.xmlrpc": ("cyclone_ext_rpc", "rpc", None, False),
+    "cyclone.jsonrpc": ("cyclone_ext_rpc", "rpc", "JsonrpcRequestHandler", True),
+    "cyclone.xmlrpc": ("cyclone_ext_rpc", "rpc", "XmlrpcRequestHandler", True),
 }
 
 

@@ -25,7 +25,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "2.0.0.dev0"
-DISTRIBUTIONS = ("cyclone", "cyclone_ext_sql", "cyclone_ext_realtime", "cyclone_ext_redis", "cyclone_ext_rpc")
+DISTRIBUTIONS = (
+    "cyclone",
+    "cyclone_ext_sql",
+    "cyclone_ext_realtime",
+    "cyclone_ext_redis",
+    "cyclone_ext_rpc",
+)
 REQUIREMENT = f"cyclone[all]>={VERSION}"
 
 # Served from the fresh venv: a query through an sqlite:// service, a WebSocket echo.
