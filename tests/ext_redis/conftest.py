@@ -159,7 +159,7 @@ def prefix(shared: str) -> Iterator[str]:
 
 @pytest.fixture
 def open_pool() -> Iterator[Callable[..., Any]]:
-    """``open_pool(url, scheme=None, **options)``: made by its entry point, started; stopped after."""
+    """``open_pool(url, scheme=None, **options)``: made by its entry point and started."""
     opened: list[Any] = []
 
     def _open(url: str, scheme: str | None = None, **options: Any) -> Any:

@@ -57,7 +57,7 @@ def test_the_command_api(open_pool, shared, prefix):
         assert await pool.eval("return ARGV[1] .. KEYS[1]", [k], ["v:"]) == "v:" + k
         sha = await pool.script_load("return 7")
         assert await pool.evalsha(sha) == 7
-        cursor, keys = await pool.scan(0, k + "*", 1000)
+        _cursor, keys = await pool.scan(0, k + "*", 1000)
         assert {k + "s", k + "n", k + "h", k + "l", k + "t"} <= set(keys)
         assert await pool.execute_command("OBJECT", "ENCODING", k + "n") == "int"
 
