@@ -1,11 +1,9 @@
-"""cyclone 1.x's ``cyclone.mail``, to be provided by the ``cyclone-ext-mail`` extension.
+"""cyclone 1.x's ``cyclone.mail``, provided by the ``cyclone-ext-mail`` extension.
 
-``smtp://`` and ``smtps://`` services will come from it, as entry points in
-``cyclone.mail``.
-
-That extension is not part of this release yet: importing this module fails
-with a message naming the extra, ``cyclone[mail]``. When ``cyclone_ext_mail`` is
-installed, this module re-exports its public names.
+With ``pip install 'cyclone[mail]'`` this module re-exports the extension's
+public names: ``Message(from_addr, to_addrs, subject, message, mime, charset)``,
+``sendmail(mailconf, message)``, the ``smtp``/``smtps`` factories and the errors.
+Without it, importing this module fails with a message naming that extra.
 """
 
 try:
@@ -15,8 +13,7 @@ except ModuleNotFoundError as exc:
     if exc.name != "cyclone_ext_mail":
         raise
     raise ModuleNotFoundError(
-        "cyclone.mail is provided by the mail extension (cyclone-ext-mail), "
-        "which is not available yet in this release of cyclone; "
-        "once it is: pip install 'cyclone[mail]'",
+        "cyclone.mail is provided by the mail extension (cyclone-ext-mail): "
+        "pip install 'cyclone[mail]'",
         name=__name__,
     ) from None
