@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import txredisapi
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -482,8 +482,8 @@ class RedisPool:
             return defer.fail()
         if exclusive and release:
             d.addBoth(self._release, conn)
-        if replayable and attempt == 0:
-            d.addErrback(self._replay, method, exclusive, release, args, kwargs)
+        if replayable and attempt <= self.pool_size:
+            d.addErrback(self._replay, method, exclusive, release, args, kwargs, attempt)
         return d
 
     def _give_back(self, conn: Any) -> None:
@@ -503,6 +503,7 @@ class RedisPool:
         release: bool,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        attempt: int,
     ) -> Any:
         exc = failure.value
         if (
@@ -511,7 +512,11 @@ class RedisPool:
             and not isinstance(exc.cause, txredisapi.TimeoutError)
             and self._factory is not None
         ):
-            return self._run(method, exclusive, release, False, args, kwargs, 1)
+            # A killed server drops every connection at once: let the reactor see
+            # the other losses first, so the replay goes out on a fresh one.
+            return task.deferLater(reactor, 0, lambda: None).addCallback(
+                lambda _: self._run(method, exclusive, release, True, args, kwargs, attempt + 1)
+            )
         return failure
 
     def execute_command(self, *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
