@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from smtppeers import free_port
 
+from cyclone.services import create_service
 from cyclone.testing import call
 from cyclone.web import HTTPError
 from cyclone_ext_mail import (
@@ -108,7 +109,8 @@ def test_connection_refused() -> None:
 def test_failover_from_refused_connection(smtpd: Any) -> None:
     good = smtpd(starttls=False, auth=False)
     dead = free_port()
-    mailer = smtp(f"smtp://127.0.0.1:{dead},127.0.0.1:{good.port}?timeout=5")
+    # The failover list as a services= URL, resolved through the cyclone.mail entry point.
+    mailer = create_service("mail", f"smtp://127.0.0.1:{dead},127.0.0.1:{good.port}?timeout=5")
     result = call(mailer.send, message())
     assert result.server == good.address
     assert len(good.received) == 1
