@@ -527,7 +527,13 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
         runs ``_execute``, the name Tornado and cyclone 1.x code overrides or
         wraps, which stays the place to customise.
         """
-        self._execute(transforms, *path_args, **(path_kwargs or {}))
+        # Unpack only what is there: most routes have no groups (the hot path).
+        if path_kwargs:
+            self._execute(transforms, *path_args, **path_kwargs)
+        elif path_args:
+            self._execute(transforms, *path_args)
+        else:
+            self._execute(transforms)
 
     def set_auto_finish(self, enabled: bool) -> None:
         """Whether the response is finished when the HTTP method (and what it returned) is done.
