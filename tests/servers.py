@@ -1,8 +1,12 @@
-"""Loopback ports for tests that start a server in another process."""
+"""Servers the tests start in another process: a free port, is it listening, stopping it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+from collections.abc import Iterator
+from typing import Any
 
 
 def free_port() -> int:
@@ -19,3 +23,19 @@ def accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
     except OSError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def server_process(command: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    """``subprocess.Popen(command, **popen)``, killed on the way out if it still runs.
+
+    The test stops it the way it means to (a signal, then ``communicate``); this
+    only makes sure a failed test leaves no server behind. Its pipes are closed.
+    """
+    with subprocess.Popen(command, **popen) as proc:
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from ports import free_port
+from servers import free_port, server_process
 from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,22 +35,17 @@ def get_when_up(url: str, timeout: float) -> bytes:
 def serve_hello_then_sigterm(command: list[str]) -> tuple[int, bytes]:
     """Start a server process on a free port, GET /hello, SIGTERM it; its exit and output."""
     port = free_port()
-    proc = subprocess.Popen(
+    with server_process(
         [*command, "-r", "demos.showcase.app.Application", "-p", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
-    try:
+    ) as proc:
         body = get_when_up(f"http://127.0.0.1:{port}/hello", 20)
         assert body == b"Hello, world\n"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
         return proc.returncode, out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_cyclone_run_serves_and_stops_on_sigterm():

@@ -7,12 +7,12 @@ with real metadata (see thirdparty/), found through its ``cyclone.storage`` entr
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from servers import free_port, server_process
 from thirdparty.install import install, installed
 from twisted.logger import formatEvent, globalLogPublisher
 from waiting import wait_until
@@ -307,19 +307,16 @@ def test_cyclone_run_stops_services_before_the_reactor_exits(tmp_path):
         "    url = 'memory://kv?start_delay=0.3&journal=' + os.environ['KV_JOURNAL']\n"
         "    return cyclone.web.Application([(r'/', Get)], services={'store': url})\n"
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, KV_JOURNAL=str(journal))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
+    with server_process(
         [sys.executable, "-m", "cyclone", "run", "-q", "-r", "kvapp.Application", "-p", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
-    try:
+    ) as proc:
         wait_until(
             lambda: proc.poll() is not None or _request(port, "GET", "/") == (200, b"v"),
             timeout=20,
@@ -329,10 +326,6 @@ def test_cyclone_run_stops_services_before_the_reactor_exits(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     # stop() takes 0.3 s: the reactor waited for it before exiting.
     assert journal.read_text().splitlines() == [
         "starting kv",

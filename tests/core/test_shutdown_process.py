@@ -14,7 +14,7 @@ import sys
 import textwrap
 
 import pytest
-from ports import accepts_connections, free_port
+from servers import accepts_connections, free_port, server_process
 from waiting import wait_until
 from wire import Client
 
@@ -47,21 +47,15 @@ APP = textwrap.dedent(
 def server(tmp_path):
     (tmp_path / "shutdown_app.py").write_text(APP)
     port = free_port()
-    proc = subprocess.Popen(
+    with server_process(
         [sys.executable, "-m", "cyclone", "run", "-r", "shutdown_app.Application", "-p", str(port)],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
-    try:
+    ) as proc:
         wait_until(lambda: accepts_connections(port) or proc.poll() is not None, timeout=15)
         assert proc.poll() is None, proc.stdout.read().decode()
         yield proc, port, tmp_path
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-        proc.stdout.close()
 
 
 def test_sigterm_refuses_new_connections_at_once_and_finishes_inflight(server):

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from browser import HEADLESS_FLAGS
 
 from demos.showcase.app import Application
 
@@ -36,11 +37,7 @@ def browse(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProc
     return subprocess.run(
         [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
+            *HEADLESS_FLAGS,
             "--force-device-scale-factor=1",
             f"--user-data-dir={profile}",
             *args,

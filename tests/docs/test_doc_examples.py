@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from ports import accepts_connections
+from servers import accepts_connections
 from twisted.internet import defer, reactor
 from waiting import wait_until
 

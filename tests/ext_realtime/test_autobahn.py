@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ports import accepts_connections, free_port
+from servers import accepts_connections, free_port
 from waiting import wait_until
 
 from cyclone.testing import call

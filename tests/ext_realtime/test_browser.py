@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import threading
 
+from browser import HEADLESS_FLAGS
+
 from cyclone.web import Application, RequestHandler
 from cyclone_ext_realtime import Hub, HubMixin, SSEHandler, WebSocketHandler
 
@@ -97,14 +99,7 @@ def test_chromium_reads_events_resumes_with_last_event_id_and_talks_websocket(se
         browser = subprocess.Popen(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *HEADLESS_FLAGS,
                 f"--user-data-dir={profile}",
                 f"http://127.0.0.1:{port}/",
             ],

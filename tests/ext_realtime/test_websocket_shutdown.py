@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ports import free_port
+from servers import free_port, server_process
 from waiting import wait_until
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
@@ -20,7 +20,7 @@ def connect_when_up(url: str, timeout: float):
 
 def test_open_websockets_are_closed_with_1001_at_shutdown():
     port = free_port()
-    proc = subprocess.Popen(
+    with server_process(
         [
             sys.executable,
             "-m",
@@ -35,8 +35,7 @@ def test_open_websockets_are_closed_with_1001_at_shutdown():
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
-    try:
+    ) as proc:
         with connect_when_up(f"ws://127.0.0.1:{port}/ws", 20) as ws:
             ws.send("hello")
             assert ws.recv(timeout=5) == "hello"
@@ -50,7 +49,3 @@ def test_open_websockets_are_closed_with_1001_at_shutdown():
                 assert closed.rcvd.reason == "server shutting down"
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, out
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

@@ -17,7 +17,7 @@ import psycopg2
 import pymysql
 import pytest
 from conftest import storage
-from ports import free_port
+from servers import free_port
 from sqlproxy import TCPProxy
 from waiting import wait_until
 
