@@ -223,9 +223,19 @@ class XmlrpcRequestHandler(RequestHandler):
                 answers.append(defer.succeed(_fault_struct(fault)))
                 continue
             d = call_method(method, list(params), self.rpc_context())
-            d.addCallbacks(lambda r: [r], lambda f, n=name: _fault_struct(self._fault(f, n)))
+            d.addCallbacks(
+                self._multicall_result, lambda f, n=name: _fault_struct(self._fault(f, n))
+            )
             answers.append(d)
         return defer.gatherResults(answers)
+
+    def _multicall_result(self, result: Any) -> Any:
+        # A result that cannot be marshalled fails its own call, not the whole multicall.
+        try:
+            xmlrpc.client.dumps((result,), allow_none=self.allowNone)
+        except Exception as e:
+            return _fault_struct(Fault(self.FAILURE, f"cannot marshal the result: {e}"))
+        return [result]
 
     # -- serving -----------------------------------------------------------------------
 

@@ -114,6 +114,7 @@ def test_multicall(port):
     multi.fault()
     multi.nope()
     multi.coro("z")
+    multi.none()  # None without allowNone: that call fails, not the multicall
     results = multi()
     assert results[0] == 3
     assert results[1] == 6
@@ -124,6 +125,9 @@ def test_multicall(port):
         results[3]
     assert info.value.faultCode == 8001
     assert results[4] == "z"
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        results[5]
+    assert info.value.faultCode == 8002
 
 
 def test_multicall_cannot_nest(port):
