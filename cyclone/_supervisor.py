@@ -46,6 +46,23 @@ def _describe_status(reason: Any) -> str:
     return f"exit status {getattr(value, 'exitCode', '?')}"
 
 
+def _forget_bytecode(paths: list[str]) -> None:
+    """Remove the cached bytecode of edited modules.
+
+    Python trusts a ``.pyc`` whose recorded source mtime (whole seconds) and size
+    match, so an edit within the second of the last import that keeps the size would
+    otherwise load the old code.
+    """
+    from importlib.util import cache_from_source
+
+    for path in paths:
+        if path.endswith(".py"):
+            try:
+                os.unlink(cache_from_source(path))
+            except (OSError, ValueError, NotImplementedError):
+                pass
+
+
 class Supervisor:
     """Runs ``workers`` worker processes on the listeners' sockets; reloads if ``reload``."""
 
@@ -98,12 +115,19 @@ class Supervisor:
                 self.pid = self.transport.pid
 
             def childDataReceived(self, childFD: int, data: bytes) -> None:
-                if childFD == READY_FD:
-                    self.report += data
-
-            def childConnectionLost(self, childFD: int) -> None:
-                if childFD == READY_FD and self.report and not self.ready.called:
-                    self.ready.callback(json.loads(self.report))
+                if childFD != READY_FD:
+                    return
+                self.report += data
+                while b"\n" in self.report:
+                    line, self.report = self.report.split(b"\n", 1)
+                    message = json.loads(line)
+                    if "standby" in message:
+                        supervisor.log.info(
+                            "cyclone run: worker {pid} standing by for the next reload",
+                            pid=message["standby"],
+                        )
+                    elif "serving" in message and not self.ready.called:
+                        self.ready.callback(message)
 
             def processEnded(self, reason: Any) -> None:
                 supervisor.alive.discard(self)
@@ -198,7 +222,7 @@ class Supervisor:
         return worker
 
     def _first_ready(self, report: dict[str, Any]) -> None:
-        self.log.info("cyclone run: worker {pid} serving", pid=report["pid"])
+        self.log.info("cyclone run: worker {pid} serving", pid=report["serving"])
         if self.reload and not self.watch:
             self._watch(report["watch"])
             self._poller = self.reactor.callLater(POLL_INTERVAL, self.poll)
@@ -261,6 +285,7 @@ class Supervisor:
         shown = ", ".join(os.path.relpath(p) for p in edits[:3])
         more = f" and {len(edits) - 3} more" if len(edits) > 3 else ""
         self.log.info("cyclone run: {files} changed; reloading", files=shown + more)
+        _forget_bytecode(edits)
         fresh = []
         for slot in range(self.count):
             spare = self.spares[slot] if slot < len(self.spares) else None
@@ -287,7 +312,7 @@ class Supervisor:
         paths = sorted({p for _, report in results for p in report["watch"]})
         self.watch = paths
         self.seen = snapshot(paths)
-        pids = ", ".join(str(report["pid"]) for _, report in results)
+        pids = ", ".join(str(report["serving"]) for _, report in results)
         self.log.info("cyclone run: reloaded; worker(s) {pids} serving", pids=pids)
         self._after_reload()
 

@@ -3,9 +3,10 @@
 The supervisor starts ``cyclone run <its options> --worker-fds 4,5 --ready-fd 3``:
 the listening sockets arrive as descriptors 4, 5, ... (one per listener, in the order
 of :func:`cyclone._options.plan_listeners`), and descriptor 3 is a pipe on which the
-worker reports, once its reactor runs, that it serves (with the paths a reloader
-should watch). Its stdin is a pipe from the supervisor: end of file there (the
-supervisor died) stops the worker gracefully, so no worker outlives its parent.
+worker reports, one JSON object a line, that it stands by (``--standby``) and,
+once its reactor runs, that it serves (with the paths a reloader should watch).
+Its stdin is a pipe from the supervisor: end of file there (the supervisor died)
+stops the worker gracefully, so no worker outlives its parent.
 
 ``--standby`` imports the framework, then waits for a line on stdin before it loads
 the application: a reload then costs only the import of the user's own code.
@@ -60,9 +61,14 @@ def _report_ready(fd: int, apps: Sequence[Any], listeners: Sequence[Listener]) -
     from cyclone._watch import watched_paths
 
     opts = [listener.appopts for listener in listeners]
-    message = {"pid": os.getpid(), "watch": watched_paths(apps, opts)}
-    with os.fdopen(fd, "wb") as pipe:
-        pipe.write(json.dumps(message).encode() + b"\n")
+    _send(fd, {"serving": os.getpid(), "watch": watched_paths(apps, opts)})
+    os.close(fd)
+
+
+def _send(fd: int, message: dict[str, Any]) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 def run_worker(
@@ -83,8 +89,10 @@ def run_worker(
     )
     from cyclone._sockets import adopt
 
-    if standby and _read_line(0) is None:
-        return 0  # the supervisor went away before it needed this one
+    if standby:
+        _send(ready_fd, {"standby": os.getpid()})
+        if _read_line(0) is None:
+            return 0  # the supervisor went away before it needed this one
     try:
         apps = load_applications(listeners)
     except ServeError as e:
