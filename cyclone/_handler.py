@@ -75,6 +75,14 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
     The life cycle is Tornado's: ``initialize(**kwargs)`` from the URL spec,
     ``prepare()``, the HTTP method with the path groups as arguments, then
     ``on_finish()`` once the response is sent.
+
+    What the Application asks of a handler is :meth:`execute_request` (run the
+    life cycle) and :meth:`handle_request_exception` (answer an error); they
+    run ``_execute`` and ``_handle_request_exception``, the names Tornado and
+    cyclone 1.x code overrides. Error pages (``_errorpage``), conditional
+    responses (``_conditional``), Set-Cookie values (``_cookies``) and redirect
+    targets (``_redirect``) are worked out by collaborators called with
+    explicit values.
     """
 
     SUPPORTED_METHODS: tuple[str, ...] = DEFAULT_METHODS  # the wire's list (cyclone._methods)
