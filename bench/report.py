@@ -236,6 +236,11 @@ def render(results: dict) -> str:
             "",
         ]
     text = "\n".join(out).rstrip() + "\n"
+    rpc_latest = Path(__file__).resolve().parent / "results" / "rpc-latest.json"
+    if rpc_latest.exists():  # the RPC section (bench/rpc.py) comes before the WebSocket one
+        import rpc
+
+        text += "\n" + rpc.render(json.loads(rpc_latest.read_text()))
     if WS_LATEST.exists():  # the WebSocket section (bench/ws.py) stays at the end of the page
         text += "\n" + render_ws(json.loads(WS_LATEST.read_text()))
     return text
