@@ -95,8 +95,11 @@ class _Guarded:
         exc = failure.value
         if isinstance(exc, txredisapi.ConnectionError):
             raise RedisUnavailable(self.factory.target, exc, maybe_ran=True) from exc
-        if isinstance(exc, txredisapi.ResponseError) and str(exc).startswith("READONLY"):
-            # A demoted master (Sentinel failover): reconnect to find the new one.
+        if isinstance(exc, txredisapi.ResponseError) and str(exc).startswith(
+            ("READONLY", "NOREPLICAS")
+        ):
+            # A demoted master, or one that lost its replicas (a failover under
+            # way): the write was refused. Reconnect, through Sentinel if in use.
             self.transport.loseConnection()
             raise RedisUnavailable(self.factory.target, exc) from exc
         return failure

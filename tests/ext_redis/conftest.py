@@ -60,10 +60,13 @@ def cli(port: int, *args: str, tls: tuple[str, str] | None = None, timeout: floa
 class Server:
     """A private redis-server on a loopback port: start, stop by PID, pause, restart."""
 
-    def __init__(self, directory: Path, *args: str, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, *args: str, port: int | None = None, raw: bool = False
+    ) -> None:
         self.directory = directory
         self.port = port or free_port()
         self.args = args
+        self.raw = raw  # args are the whole command line (a config file, --sentinel...)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,12 +75,12 @@ class Server:
         return self.process.pid
 
     def start(self) -> Server:
+        base = [
+            "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+        ]  # fmt: skip
         self.process = subprocess.Popen(
-            [
-                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.directory),
-                *self.args,
-            ],
+            ["redis-server", *([] if self.raw else base), *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -122,15 +125,15 @@ def redis_server_binary() -> str:
 
 @pytest.fixture
 def servers(redis_server_binary: str, tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """``servers(*args, port=None) -> Server``: started; killed by PID after the test."""
+    """``servers(*args, port=None, raw=False) -> Server``: started; killed by PID after the test."""
     made: list[Server] = []
 
-    def _start(*args: str, port: int | None = None, start: bool = True) -> Server:
+    def _start(*args: str, port: int | None = None, raw: bool = False) -> Server:
         directory = tmp_path / f"redis{len(made)}"
         directory.mkdir()
-        server = Server(directory, *args, port=port)
+        server = Server(directory, *args, port=port, raw=raw)
         made.append(server)
-        return server.start() if start else server
+        return server.start()
 
     yield _start
     for server in made:
