@@ -169,6 +169,11 @@ class ResponseFraming:
         """The body ended before its declared Content-Length: the connection must close."""
         return self.expected is not None and self.sent != self.expected
 
+    def whole_message(self, head: bytes, body: bytes) -> bytes:
+        """Head and complete body in one piece, for a ``whole`` response (counted here)."""
+        self.sent = len(body)
+        return head + body
+
     def first_writes(self, head: bytes, framed: bytes) -> tuple[bytes, ...]:
         """The writes that send ``head`` and the first framed body bytes."""
         if self.whole or (self.chunked and framed) or (framed and len(framed) < SPLIT_AT):

@@ -388,6 +388,10 @@ class HTTPConnection(Protocol):
         )
         self._framing = framing
         head = response_head(code, reason, headers, extra_headers)
+        if framing.whole:  # the common case: one write, nothing else to decide
+            self._write(framing.whole_message(head, body))
+            self._response_done(request)
+            return
         try:
             framed = framing.frame(body)
         except HTTPOutputError:

@@ -200,6 +200,9 @@ def test_large_bodies_leave_in_a_write_of_their_own():
     # The common case leaves whole, whatever its size.
     whole = frame_response("GET", "HTTP/1.1", True, 200, {}, len(body), True)
     assert whole.whole and whole.first_writes(head, whole.frame(body)) == (head + body,)
+    again = frame_response("GET", "HTTP/1.1", True, 200, {}, len(body), True)
+    assert again.whole_message(head, body) == head + body
+    assert again.sent == len(body) and not again.short
 
 
 def test_status_line_is_http11_also_for_http10_clients():
