@@ -35,7 +35,7 @@ from cyclone_ext_redis._factories import SentinelPool, redis, redis_sentinel, re
 from cyclone_ext_redis._pool import REPLAYABLE, ConnectionSettings, RedisPool
 from cyclone_ext_redis._pubsub import Subscriber, Subscription
 from cyclone_ext_redis._sentinel import MasterNotFound, SentinelEndpoint
-from cyclone_ext_redis._shard import HashRing, ShardedPool
+from cyclone_ext_redis._shard import HashRing, ShardedPool, hash_key
 from cyclone_ext_redis.compat import (
     Connection,
     ConnectionPool,
@@ -84,6 +84,7 @@ __all__ = [
     "UnixConnection",
     "UnixConnectionPool",
     "WatchError",
+    "hash_key",
     "lazyConnection",
     "lazyConnectionPool",
     "lazyShardedConnection",

@@ -10,8 +10,7 @@ from twisted.internet import defer
 from waiting import wait_until
 
 from cyclone.testing import call
-from cyclone_ext_redis import RedisUnavailable, ShardedPool
-from cyclone_ext_redis._shard import hash_key
+from cyclone_ext_redis import RedisUnavailable, ShardedPool, hash_key
 
 
 @pytest.fixture
