@@ -29,7 +29,7 @@ from cyclone_ext_rpc.errors import (
     JsonRpcError,
     error_of,
 )
-from cyclone_ext_rpc.methods import RpcContext, call_method, service_methods
+from cyclone_ext_rpc.methods import RpcContext, invoke, service_methods
 
 __all__ = ["JsonRpcMixin", "JsonrpcRequestHandler"]
 
@@ -125,26 +125,35 @@ class JsonRpcMixin:
 
     def process_jsonrpc(self, payload: bytes | str) -> defer.Deferred[str | None]:
         """The response text for ``payload``, or None when nothing is to be answered."""
+        answer = self.answer_jsonrpc(payload)
+        return answer if isinstance(answer, defer.Deferred) else defer.succeed(answer)
+
+    def answer_jsonrpc(self, payload: bytes | str) -> str | defer.Deferred[str | None] | None:
+        """Like :meth:`process_jsonrpc`, but synchronous when every method was."""
         try:
             data = json.loads(payload)
         except (ValueError, RecursionError):
-            return defer.succeed(_dumps(self._error(PARSE_ERROR, None, True)))
+            return _dumps(self._error(PARSE_ERROR, None, True))
         if not isinstance(data, list):
-            d = self._call(data)
-            d.addCallback(self._serialize)
-            return d
+            answer = self._call(data)
+            if isinstance(answer, defer.Deferred):
+                return answer.addCallback(self._serialize)
+            return self._serialize(answer)
         if not data:
-            return defer.succeed(_dumps(self._error(INVALID_REQUEST, None, True)))
+            return _dumps(self._error(INVALID_REQUEST, None, True))
         if len(data) > self.max_batch:
             error = JsonRpcError(
                 INVALID_REQUEST,
                 "Invalid Request",
                 f"a batch of {len(data)} calls; the limit is {self.max_batch}",
             )
-            return defer.succeed(_dumps(self._response(None, True, error=error)))
-        d = defer.gatherResults([self._call(item, in_batch=True) for item in data])
-        d.addCallback(lambda answers: self._serialize([a for a in answers if a is not None]))
-        return d
+            return _dumps(self._response(None, True, error=error))
+        answers = [self._call(item, in_batch=True) for item in data]
+        if not any(isinstance(a, defer.Deferred) for a in answers):
+            return self._serialize([a for a in answers if a is not None])
+        d = defer.gatherResults([a if isinstance(a, defer.Deferred) else defer.succeed(a)
+                                 for a in answers])  # fmt: skip
+        return d.addCallback(lambda done: self._serialize([a for a in done if a is not None]))
 
     def _serialize(self, answer: Any) -> str | None:
         if answer is None or answer == []:
@@ -184,18 +193,20 @@ class JsonRpcMixin:
     def _error(self, code: int, req_id: Any, v2: bool, data: Any = None) -> dict[str, Any]:
         return self._response(req_id, v2, error=JsonRpcError(code, None, data))
 
-    def _call(self, request: Any, in_batch: bool = False) -> defer.Deferred[dict[str, Any] | None]:
-        """Run one request object; fires with its response, or None for a notification.
+    def _call(
+        self, request: Any, in_batch: bool = False
+    ) -> dict[str, Any] | defer.Deferred[dict[str, Any] | None] | None:
+        """Run one request object: its response, None for a notification, or a Deferred.
 
         Batches are JSON-RPC 2.0: a member without ``"jsonrpc"`` is an invalid request.
         """
         if not isinstance(request, dict):
-            return defer.succeed(self._error(INVALID_REQUEST, None, True))
+            return self._error(INVALID_REQUEST, None, True)
         version = request.get("jsonrpc", _MISSING)
         v2 = version is not _MISSING or in_batch
         req_id = request.get("id")
         if not _valid_id(req_id):
-            return defer.succeed(self._error(INVALID_REQUEST, None, v2))
+            return self._error(INVALID_REQUEST, None, v2)
         method_name = request.get("method")
         params = request.get("params")
         if (
@@ -204,20 +215,16 @@ class JsonRpcMixin:
             or ("params" in request and not isinstance(params, list | dict))
         ):
             # A request that is not one is answered even without an id (spec, section 7).
-            return defer.succeed(self._error(INVALID_REQUEST, req_id, v2))
+            return self._error(INVALID_REQUEST, req_id, v2)
         notification = ("id" not in request) if v2 else req_id is None
         if params and _depth_exceeds(params, self.max_depth):
             error = JsonRpcError(
                 INVALID_PARAMS, "Invalid params", f"params nest deeper than {self.max_depth}"
             )
-            answer = None if notification else self._response(req_id, v2, error=error)
-            return defer.succeed(answer)
+            return None if notification else self._response(req_id, v2, error=error)
         method = self.get_procedure(method_name)
         if method is None:
-            if notification:
-                return defer.succeed(None)
-            return defer.succeed(self._error(METHOD_NOT_FOUND, req_id, v2))
-        d = call_method(method, params, self.rpc_context())
+            return None if notification else self._error(METHOD_NOT_FOUND, req_id, v2)
 
         def done(result: Any) -> dict[str, Any] | None:
             if notification:
@@ -232,8 +239,13 @@ class JsonRpcMixin:
                 return None
             return self._response(req_id, v2, error=error)
 
-        d.addCallbacks(done, failed)
-        return d
+        try:
+            result = invoke(method, params, self.rpc_context())
+        except Exception:
+            return failed(Failure())
+        if isinstance(result, defer.Deferred):
+            return result.addCallbacks(done, failed)
+        return done(result)
 
 
 class JsonrpcRequestHandler(JsonRpcMixin, RequestHandler):
@@ -255,13 +267,15 @@ class JsonrpcRequestHandler(JsonRpcMixin, RequestHandler):
                 raise TypeError(f"unexpected argument {name!r}")
             setattr(self, name, value)
 
-    def post(self, *args: Any, **kwargs: Any) -> defer.Deferred[None]:
+    def post(self, *args: Any, **kwargs: Any) -> defer.Deferred[None] | None:
         body = self.request.body
         if self.max_body_size is not None and len(body) > self.max_body_size:
             raise HTTPError(413, reason="Request body too large")
-        d = self.process_jsonrpc(body)
-        d.addCallback(self._answer)
-        return d
+        answer = self.answer_jsonrpc(body)
+        if isinstance(answer, defer.Deferred):
+            return answer.addCallback(self._answer)
+        self._answer(answer)
+        return None
 
     def _answer(self, text: str | None) -> None:
         if text is None:

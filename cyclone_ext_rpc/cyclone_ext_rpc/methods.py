@@ -23,7 +23,14 @@ from twisted.internet import defer
 
 from cyclone_ext_rpc.errors import INVALID_PARAMS, UNAUTHORIZED, JsonRpcError
 
-__all__ = ["RpcContext", "Signature", "authenticated", "call_method", "service_methods"]
+__all__ = [
+    "RpcContext",
+    "Signature",
+    "authenticated",
+    "call_method",
+    "invoke",
+    "service_methods",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,37 +76,83 @@ _PLAIN = (int, float, str, bool, list, dict, bytes, tuple)
 
 @dataclass
 class Signature:
-    """What the dispatcher knows of one method, computed once per function."""
+    """What the dispatcher knows of one method, computed once per function.
+
+    ``names`` and ``required`` are set for the common case (only plain parameters,
+    the context, if any, after them), which is bound without ``inspect``.
+    """
 
     signature: inspect.Signature
     full: inspect.Signature
     context_param: str | None
     checks: dict[str, tuple[type, ...]]
     needs_user: bool
+    names: tuple[str, ...] | None = None
+    required: int = 0
 
-    def bind(self, args: list[Any], kwargs: dict[str, Any]) -> inspect.BoundArguments:
-        """Bind the client's arguments, or raise an invalid-params JsonRpcError."""
+    def arguments(
+        self, params: list[Any] | dict[str, Any] | None, context: RpcContext
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """``(args, kwargs)`` to call the method with, or an invalid-params JsonRpcError."""
+        names = self.names
+        if names is not None:
+            if params is None:
+                params = []
+            if isinstance(params, list):
+                if self.required <= len(params) <= len(names):
+                    if self.checks:
+                        for name, value in zip(names, params, strict=False):
+                            self._check(name, value)
+                    return self._with_context(list(params), {}, context)
+            elif params.keys() <= set(names) and all(n in params for n in names[: self.required]):
+                if self.checks:
+                    for name, value in params.items():
+                        self._check(name, value)
+                return self._with_context([], dict(params), context)
+        return self._bind(params, context)
+
+    def _with_context(
+        self, args: list[Any], kwargs: dict[str, Any], context: RpcContext
+    ) -> tuple[list[Any], dict[str, Any]]:
+        if self.context_param is not None:
+            kwargs[self.context_param] = context
+        return args, kwargs
+
+    def _check(self, name: str, value: Any) -> None:
+        allowed = self.checks.get(name)
+        if allowed is not None and not _fits(value, allowed):
+            raise JsonRpcError(
+                INVALID_PARAMS,
+                "Invalid params",
+                f"{name!r} must be {' or '.join(t.__name__ for t in allowed)}, "
+                f"not {type(value).__name__}",
+            )
+
+    def _bind(
+        self, params: list[Any] | dict[str, Any] | None, context: RpcContext
+    ) -> tuple[list[Any], dict[str, Any]]:
+        args = params if isinstance(params, list) else []
+        kwargs = params if isinstance(params, dict) else {}
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise JsonRpcError(INVALID_PARAMS, "Invalid params", str(e)) from None
         for name, value in bound.arguments.items():
-            allowed = self.checks.get(name)
-            if allowed is None:
-                continue
             param = self.signature.parameters[name]
-            values = value if param.kind is param.VAR_POSITIONAL else [value]
-            if param.kind is param.VAR_KEYWORD:
+            if param.kind is param.VAR_POSITIONAL:
+                values = list(value)
+            elif param.kind is param.VAR_KEYWORD:
                 values = list(value.values())
+            else:
+                values = [value]
             for v in values:
-                if not _fits(v, allowed):
-                    raise JsonRpcError(
-                        INVALID_PARAMS,
-                        "Invalid params",
-                        f"{name!r} must be {' or '.join(t.__name__ for t in allowed)}, "
-                        f"not {type(v).__name__}",
-                    )
-        return bound
+                self._check(name, v)
+        if self.context_param is not None:
+            given = dict(bound.arguments)
+            given[self.context_param] = context
+            ordered = {n: given[n] for n in self.full.parameters if n in given}
+            bound = inspect.BoundArguments(self.full, ordered)  # type: ignore[arg-type]
+        return list(bound.args), dict(bound.kwargs)
 
 
 def _fits(value: Any, allowed: tuple[type, ...]) -> bool:
@@ -161,8 +214,42 @@ def signature_of(method: Callable[..., Any]) -> Signature:
             checks[name] = allowed
     needs_user = bool(getattr(method, "__rpc_authenticated__", False))
     result = Signature(sig.replace(parameters=params), sig, context_param, checks, needs_user)
+    kinds = [p.kind for p in sig.parameters.values()]
+    plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
+    context_last = context_param is None or (
+        list(sig.parameters)[-1] == context_param
+        and kinds[-1] is not inspect.Parameter.POSITIONAL_ONLY
+    )
+    if plain and context_last:
+        result.names = tuple(p.name for p in params)
+        result.required = sum(1 for p in params if p.default is p.empty)
+        if any(p.default is p.empty for p in params[result.required :]):
+            result.names = None  # a required parameter after an optional one: let inspect tell
     if len(_cache) < 10000:
         _cache[key] = result
+    return result
+
+
+def invoke(
+    method: Callable[..., Any],
+    params: list[Any] | dict[str, Any] | None,
+    context: RpcContext,
+) -> Any:
+    """Check ``params`` against ``method`` and call it: its result, or a Deferred of it.
+
+    A synchronous result is returned as it is (no Deferred on the fast path); a
+    coroutine becomes a Deferred. Raises :class:`JsonRpcError` for invalid params
+    or a missing user, and whatever a synchronous method raised.
+    """
+    sig = _cache.get(getattr(method, "__func__", method)) or signature_of(method)
+    if sig.needs_user and not context.current_user:
+        raise JsonRpcError(UNAUTHORIZED, "Unauthorized", {"status": 403})
+    args, kwargs = sig.arguments(params, context)
+    result = method(*args, **kwargs)
+    if isinstance(result, defer.Deferred):
+        return result
+    if inspect.isawaitable(result):
+        return defer.ensureDeferred(result)
     return result
 
 
@@ -171,31 +258,12 @@ def call_method(
     params: list[Any] | dict[str, Any] | None,
     context: RpcContext,
 ) -> defer.Deferred[Any]:
-    """Check ``params`` against ``method`` and call it; the Deferred fires with its result.
-
-    Fails with :class:`JsonRpcError` for invalid params or a missing user, and with
-    whatever the method raised otherwise.
-    """
+    """Like :func:`invoke`, always through a Deferred (failures included)."""
     try:
-        sig = signature_of(method)
-        if sig.needs_user and not context.current_user:
-            raise JsonRpcError(UNAUTHORIZED, "Unauthorized", {"status": 403})
-        args: list[Any] = params if isinstance(params, list) else []
-        kwargs: dict[str, Any] = dict(params) if isinstance(params, dict) else {}
-        bound = sig.bind(args, kwargs)
-        if sig.context_param is not None:
-            given = dict(bound.arguments)
-            given[sig.context_param] = context
-            ordered = {n: given[n] for n in sig.full.parameters if n in given}
-            bound = inspect.BoundArguments(sig.full, ordered)  # type: ignore[arg-type]
-        result = method(*bound.args, **bound.kwargs)
-    except BaseException:
+        result = invoke(method, params, context)
+    except Exception:
         return defer.fail()
-    if isinstance(result, defer.Deferred):
-        return result
-    if inspect.isawaitable(result):
-        return defer.ensureDeferred(result)
-    return defer.succeed(result)
+    return result if isinstance(result, defer.Deferred) else defer.succeed(result)
 
 
 def service_methods(service: Any) -> dict[str, Callable[..., Any]]:

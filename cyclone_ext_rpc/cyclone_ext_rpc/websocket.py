@@ -37,9 +37,12 @@ class JsonrpcWebSocketHandler(JsonRpcMixin, WebSocketHandler):
             setattr(self, name, value)
 
     def on_message(self, message: str | bytes) -> defer.Deferred[None] | None:
+        answer = self.answer_jsonrpc(message)
+        if not isinstance(answer, defer.Deferred):
+            self._answer(answer)
+            return None
         self._in_flight += 1
-        d = self.process_jsonrpc(message)
-        d.addCallback(self._answer)
+        d = answer.addCallback(self._answer)
         d.addBoth(self._call_ended)
         # Returning the Deferred makes the next message wait for this one.
         return d if self._in_flight > self.max_in_flight else None

@@ -33,7 +33,7 @@ from cyclone_ext_rpc.errors import (
     Fault,
     error_of,
 )
-from cyclone_ext_rpc.methods import RpcContext, call_method, doc_of, service_methods
+from cyclone_ext_rpc.methods import RpcContext, call_method, doc_of, invoke, service_methods
 
 __all__ = ["XmlrpcRequestHandler", "parse_call"]
 
@@ -254,9 +254,17 @@ class XmlrpcRequestHandler(RequestHandler):
         except Fault as fault:
             self._write_fault(fault)
             return None
-        d = call_method(method, list(params), self.rpc_context())
-        d.addCallbacks(self._write_result, lambda f: self._write_fault(self._fault(f, name)))
-        return d
+        try:
+            result = invoke(method, list(params), self.rpc_context())
+        except Exception:
+            self._write_fault(self._fault(Failure(), name))
+            return None
+        if isinstance(result, defer.Deferred):
+            return result.addCallbacks(
+                self._write_result, lambda f: self._write_fault(self._fault(f, name))
+            )
+        self._write_result(result)
+        return None
 
     def _write_result(self, result: Any) -> None:
         try:
