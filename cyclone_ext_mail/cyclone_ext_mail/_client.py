@@ -60,7 +60,8 @@ class Job:
     sender: Callable[[bool], str]
     recipients: Callable[[bool], list[str]]
     render: Callable[[bool], bytes]
-    needs_smtputf8: bool
+    needs_smtputf8: bool  # an envelope address is not ASCII: SMTPUTF8 or nothing
+    wants_utf8: bool  # some header is not ASCII: UTF-8 headers when SMTPUTF8 is offered
     message_id: str | None
     outcome: SendResult | MailError | None = None
 
@@ -162,6 +163,11 @@ class Session(smtp.ESMTPClient):
     # -- the connection ---------------------------------------------------------------
 
     def connectionMade(self) -> None:
+        # SMTP is a dialogue of small writes (the data, then "."): without TCP_NODELAY,
+        # Nagle's algorithm and the server's delayed ACK add ~40 ms to every message.
+        no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if no_delay is not None:
+            no_delay(True)
         super().connectionMade()
         self._arm()
 
@@ -216,7 +222,7 @@ class Session(smtp.ESMTPClient):
                 )
                 continue
             self.current = job
-            self.utf8 = has_utf8
+            self.utf8 = has_utf8 and (job.wants_utf8 or job.needs_smtputf8)
             self.committed = True
             return _EnvelopeAddress(job.sender(self.utf8))
         self.current = None

@@ -218,6 +218,7 @@ class SMTPMailer:
                 recipients=lambda utf8: [a.envelope(utf8) for a in unique],
                 render=lambda utf8: message.as_bytes(utf8, linesep="\n"),
                 needs_smtputf8=message.needs_smtputf8,
+                wants_utf8=message.wants_utf8,
                 message_id=message.message_id,
             )
         if isinstance(message, StdlibMessage):
@@ -252,6 +253,7 @@ class SMTPMailer:
             recipients=lambda utf8: [a.envelope(utf8) for a in unique],
             render=render,
             needs_smtputf8=needs,
+            wants_utf8=needs or not all(str(v).isascii() for v in message.values()),
             message_id=message.get("Message-ID"),
         )
 

@@ -177,6 +177,14 @@ class Attachment:
     cid: str | None = None
 
 
+# email policies, made once: (utf8, linesep) -> policy
+_POLICIES = {
+    (utf8, linesep): email_policy.SMTP.clone(utf8=utf8, linesep=linesep)
+    for utf8 in (False, True)
+    for linesep in ("\r\n", "\n")
+}
+
+
 def _mime_type(mime: str | None, filename: str | None, default: str) -> tuple[str, str]:
     if mime is None and filename:
         mime = mimetypes.guess_type(filename)[0]
@@ -313,9 +321,17 @@ class Message:
         """Whether an envelope address cannot be sent without SMTPUTF8."""
         return any(a.needs_smtputf8 for a in (self.from_addr, *self.to, *self.cc, *self.bcc))
 
+    @property
+    def wants_utf8(self) -> bool:
+        """Whether a header or address has non-ASCII text (sent as UTF-8 with SMTPUTF8)."""
+        texts = [self.subject, *(value for _, value in self.headers)]
+        for a in (self.from_addr, *self.to, *self.cc, *self.reply_to):
+            texts += [a.display_name, a.local, a.domain]
+        return not all(text.isascii() for text in texts)
+
     def to_email(self, utf8: bool = False) -> EmailMessage:
         """Build the ``EmailMessage`` (Bcc left out); ``utf8`` keeps Unicode domains."""
-        msg = EmailMessage(policy=email_policy.SMTP.clone(utf8=utf8))
+        msg = EmailMessage(policy=_POLICIES[utf8, "\r\n"])
         msg["From"] = self.from_addr.header(utf8)
         for name, addresses in (("To", self.to), ("Cc", self.cc), ("Reply-To", self.reply_to)):
             if addresses:
@@ -332,8 +348,8 @@ class Message:
 
     def as_bytes(self, utf8: bool = False, linesep: str = "\r\n") -> bytes:
         """The message as it goes on the wire."""
-        msg = self.to_email(utf8)
-        return msg.as_bytes(policy=msg.policy.clone(linesep=linesep))
+        policy = _POLICIES.get((utf8, linesep)) or _POLICIES[utf8, "\r\n"].clone(linesep=linesep)
+        return self.to_email(utf8).as_bytes(policy=policy)
 
     def __repr__(self) -> str:
         return f"<Message from {self.from_addr.addr_spec} to {', '.join(self.to_addrs)}>"
