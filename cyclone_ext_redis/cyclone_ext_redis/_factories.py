@@ -64,6 +64,7 @@ COMMON_OPTIONS: dict[str, Callable[[str], Any]] = {
     "password": str,
     "max_pending": int,
     "lag_warning": float,
+    "ping_interval": float,
 }
 TLS_OPTIONS: dict[str, Callable[[str], Any]] = {
     "ca_file": str,
@@ -82,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     "reconnect_delay": 1.0,
     "max_pending": 10000,
     "lag_warning": 1.0,
+    "ping_interval": 1.0,
     "verify": True,
 }
 
@@ -172,6 +174,7 @@ def _pool(
         pool_size=options["pool_size"],
         max_pending=options["max_pending"],
         lag_warning=options["lag_warning"],
+        ping_interval=options["ping_interval"],
         **kw,
     )
 

@@ -270,6 +270,7 @@ class RedisPool:
         subscriber_endpoint: Any = None,
         max_pending: int = 10000,
         lag_warning: float = 1.0,
+        ping_interval: float = 1.0,
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be >= 1")
@@ -278,6 +279,7 @@ class RedisPool:
         self.pool_size = pool_size
         self.max_pending = max_pending
         self.lag_warning = lag_warning
+        self.ping_interval = ping_interval
         self._endpoint = endpoint
         self._subscriber_endpoint = subscriber_endpoint
         self._factory: PoolFactory | None = None
@@ -535,7 +537,13 @@ class RedisPool:
                 self.settings,
                 max_pending=self.max_pending,
                 lag_warning=self.lag_warning,
+                ping_interval=self.ping_interval,
             )
+        return self._subscriber
+
+    @property
+    def subscriber(self) -> Any:
+        """The :class:`~cyclone_ext_redis.Subscriber` (``None`` before the first subscription)."""
         return self._subscriber
 
     def subscribe(

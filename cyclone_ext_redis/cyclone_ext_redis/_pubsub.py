@@ -122,8 +122,6 @@ class Subscription:
 class Subscriber:
     """The subscriber connection of a pool and its subscriptions (see the module docstring)."""
 
-    ping_interval = 1.0
-
     def __init__(
         self,
         endpoint: Callable[[], Any],
@@ -131,8 +129,10 @@ class Subscriber:
         *,
         max_pending: int = 10000,
         lag_warning: float = 1.0,
+        ping_interval: float = 1.0,
     ) -> None:
         self.settings = settings
+        self.ping_interval = ping_interval
         self.target = settings.target
         self.max_pending = max_pending
         self.lag_warning = lag_warning
