@@ -55,6 +55,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _valid_id(value: Any) -> bool:
     return value is None or (isinstance(value, _ID_TYPES) and not isinstance(value, bool))
 
@@ -131,7 +135,7 @@ class JsonRpcMixin:
     def answer_jsonrpc(self, payload: bytes | str) -> str | defer.Deferred[str | None] | None:
         """Like :meth:`process_jsonrpc`, but synchronous when every method was."""
         try:
-            data = json.loads(payload)
+            data = json.loads(payload, parse_constant=_not_json)
         except (ValueError, RecursionError):
             return _dumps(self._error(PARSE_ERROR, None, True))
         if not isinstance(data, list):

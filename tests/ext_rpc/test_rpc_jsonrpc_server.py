@@ -191,6 +191,12 @@ def test_params_nesting_limit(port):
     assert json.loads(body)["result"] == [["x"]]
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_is_not_json(jsonrpc, constant):
+    text = '{"jsonrpc": "2.0", "method": "echo", "params": [%s], "id": 1}' % constant
+    assert jsonrpc(text)["error"]["code"] == -32700
+
+
 def test_absurd_nesting_is_a_parse_error_not_a_crash(jsonrpc):
     text = '{"jsonrpc": "2.0", "method": "echo", "id": 1, "params": [' + "[" * 100000
     text += "]" * 100000 + "]}"
