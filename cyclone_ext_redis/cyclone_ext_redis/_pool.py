@@ -558,6 +558,20 @@ class RedisPool:
         """
         return self._pubsub().subscribe(channel, callback)
 
+    def add_subscription(
+        self,
+        name: str,
+        callback: Callable[[str, Any], Awaitable[Any] | Any],
+        *,
+        pattern: bool = False,
+    ) -> Any:
+        """Like :meth:`subscribe`, without waiting: the Subscription at once.
+
+        ``subscription.when_active()`` fires once Redis confirmed it; it is made
+        (again) whenever the subscriber connection is (re)established.
+        """
+        return self._pubsub().add(name, callback, pattern)
+
     def psubscribe(
         self, pattern: str, callback: Callable[[str, Any], Awaitable[Any] | Any]
     ) -> defer.Deferred[Any]:

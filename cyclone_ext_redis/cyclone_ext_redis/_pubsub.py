@@ -184,6 +184,16 @@ class Subscriber:
         within ``connect_timeout``; the subscription is kept and starts when
         Redis is back (``subscription.when_active()``), unless cancelled.
         """
+        sub = self.add(name, callback, pattern)
+        d = self.when_confirmed(sub)
+        if d.called:
+            return d
+        if self._conn is None and self._down is not None:
+            return defer.fail(RedisUnavailable(self.target, self._down))
+        return _with_timeout(d, self.settings.connect_timeout, self.target, lambda: self._down)
+
+    def add(self, name: str, callback: Callback, pattern: bool = False) -> Subscription:
+        """Register ``callback`` at once; Redis is asked as soon as there is a connection."""
         if not isinstance(name, str) or not name:
             raise TypeError("a channel or pattern is a non-empty str")
         self._start()
@@ -193,12 +203,7 @@ class Subscriber:
         self._subs.setdefault(key, []).append(sub)
         if first and self._conn is not None:
             self._send_subscribe(self._conn, key)
-        d = self.when_confirmed(sub)
-        if d.called:
-            return d
-        if self._conn is None and self._down is not None:
-            return defer.fail(RedisUnavailable(self.target, self._down))
-        return _with_timeout(d, self.settings.connect_timeout, self.target, lambda: self._down)
+        return sub
 
     def when_confirmed(self, sub: Subscription) -> defer.Deferred[Subscription]:
         key = (sub.pattern, sub.name)
