@@ -112,6 +112,7 @@ def _tcp_pool(
 def _connected(pool: Any) -> defer.Deferred[Any]:
     pools = pool.pools if isinstance(pool, ShardedPool) else [pool]
     d = defer.gatherResults([p.ping() for p in pools], consumeErrors=True)
+    d.addErrback(lambda f: f.value.subFailure if f.check(defer.FirstError) else f)
     return d.addCallback(lambda _: pool)
 
 
