@@ -133,6 +133,7 @@ class Supervisor:
                 supervisor.alive.discard(self)
                 if not self.ready.called:
                     self.ready.errback(RuntimeError(_describe_status(reason)))
+                    self.ready.addErrback(lambda _: None)  # a spare nobody waited for
                 self.ended.callback(None)
                 supervisor.worker_ended(self, reason)
 
@@ -356,6 +357,13 @@ class Supervisor:
         self.stopping = True
         if self._poller is not None and self._poller.active():
             self._poller.cancel()
+        if self.slots:
+            for listener in self.listeners:
+                if listener.unix:
+                    try:
+                        os.unlink(listener.unix)  # the workers' ports leave the path alone
+                    except OSError:
+                        pass
         self.close_sockets()
         workers = list(self.alive)
         for worker in workers:

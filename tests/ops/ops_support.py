@@ -30,6 +30,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def accepts_connections(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` now."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def _default_sigint() -> None:
     # A shell's background job starts with SIGINT ignored; a terminal gives the default.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -80,6 +89,15 @@ class Server:
             found = re.search(pattern, line)
             if found:
                 return found
+
+    def wait_for_all(self, patterns: list[str], timeout: float = 30) -> None:
+        """Wait until each pattern has matched a line not read yet, in any order."""
+        deadline = time.monotonic() + timeout
+        left = list(patterns)
+        while left:
+            alternatives = "|".join(f"(?:{p})" for p in left)
+            line = self.wait_for_line(alternatives, max(0.0, deadline - time.monotonic()))[0]
+            left = [p for p in left if not re.search(p, line)]
 
     def output(self) -> str:
         return "".join(self.seen)
