@@ -16,7 +16,7 @@ OLD_PATHS = {
     "cyclone.websocket": ("cyclone_ext_realtime", "realtime", "WebSocketHandler", True),
     "cyclone.sse": ("cyclone_ext_realtime", "realtime", "SSEHandler", True),
     "cyclone.redis": ("cyclone_ext_redis", "redis", "lazyConnectionPool", True),
-    "cyclone.mail": ("cyclone_ext_mail", "mail", None, False),
+    "cyclone.mail": ("cyclone_ext_mail", "mail", "Message", True),
     "cyclone.jsonrpc": ("cyclone_ext_rpc", "rpc", "JsonrpcRequestHandler", True),
     "cyclone.xmlrpc": ("cyclone_ext_rpc", "rpc", "XmlrpcRequestHandler", True),
 }
