@@ -70,17 +70,16 @@ EXTRAS: Mapping[str, str] = {
     "redis+sentinel": "redis",
     "jsonrpc": "rpc",
     "xmlrpc": "rpc",
+    "smtp": "mail",
+    "smtps": "mail",
 }
 """Well-known plugin names → the extra of the ``cyclone`` distribution that provides them."""
 
-UNRELEASED: Mapping[str, tuple[str, str]] = {
-    "smtp": ("the mail extension (cyclone-ext-mail)", "mail"),
-    "smtps": ("the mail extension (cyclone-ext-mail)", "mail"),
-}
+UNRELEASED: Mapping[str, tuple[str, str]] = {}
 """Well-known names whose extension is not in this release yet → (that extension, its extra).
 
-Like ``cyclone.redis``, ``cyclone.mail`` and the RPC modules, a hint for one of
-them says so rather than naming an extra that pip would not find.
+A hint for one of them says so rather than naming an extra that pip would not
+find. Every extension of this release has a real extra, so the table is empty.
 """
 
 
