@@ -19,6 +19,7 @@ TREES = {
         ROOT / "cyclone_ext_realtime" / "cyclone_ext_realtime",
         "cyclone_ext_realtime",
     ),
+    "cyclone_ext_mail": (ROOT / "cyclone_ext_mail" / "cyclone_ext_mail", "cyclone_ext_mail"),
     "bench": (ROOT / "bench", None),
 }
 

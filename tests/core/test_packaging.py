@@ -31,6 +31,7 @@ DISTRIBUTIONS = (
     "cyclone_ext_realtime",
     "cyclone_ext_redis",
     "cyclone_ext_rpc",
+    "cyclone_ext_mail",
 )
 REQUIREMENT = f"cyclone[all]>={VERSION}"
 
