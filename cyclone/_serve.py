@@ -35,6 +35,7 @@ __all__ = [
     "print_error",
     "served_url",
     "start_logging",
+    "tls_options",
 ]
 
 
@@ -253,18 +254,46 @@ def make_endpoint(
     if not unix and not 0 <= number <= 65535:
         raise ServeError(f"the port must be between 0 and 65535, not {number}")
     if ssl_cert and not unix:
-        _check_readable(ssl_cert, "certificate")
-        _check_readable(ssl_key or ssl_cert, "private key")
-    description = endpoint_description(number, listen, unix, ssl_cert, ssl_key)
+        options = tls_options(ssl_cert, ssl_key or ssl_cert)
+        return endpoints.SSL4ServerEndpoint(reactor, number, options, interface=listen)
+    description = endpoint_description(number, listen, unix)
     try:
         return endpoints.serverFromString(reactor, description)
     except Exception as e:
-        if ssl_cert:
-            raise ServeError(
-                f"cannot use the TLS certificate {ssl_cert} and key {ssl_key or ssl_cert}: "
-                f"{_describe(e)}"
-            ) from e
         raise ServeError(f"cannot listen as {description}: {_describe(e)}") from e
+
+
+def tls_options(cert: str, key: str) -> Any:
+    """The server's TLS context from PEM files; :class:`ServeError` when they cannot be used.
+
+    Certificates after the first in ``cert`` are sent as the chain (a ``fullchain.pem``
+    works as is). ALPN is offered from the served factory's ``acceptableProtocols``.
+    """
+    import re
+
+    from twisted.internet import ssl
+
+    _check_readable(cert, "certificate")
+    _check_readable(key, "private key")
+    try:
+        with open(cert, "rb") as f:
+            cert_pem = f.read()
+        with open(key, "rb") as f:
+            key_pem = f.read()
+        private = ssl.PrivateCertificate.loadPEM(cert_pem + b"\n" + key_pem)
+        blocks = re.findall(
+            rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", cert_pem, flags=re.DOTALL
+        )
+        chain = [ssl.Certificate.loadPEM(block).original for block in blocks[1:]]
+        return ssl.CertificateOptions(
+            privateKey=private.privateKey.original,
+            certificate=private.original,
+            extraCertChain=chain or None,
+        )
+    except Exception as e:
+        raise ServeError(
+            f"cannot use the TLS certificate {cert} and key {key}: {_describe(e)}"
+        ) from e
 
 
 def served_url(address: Any, tls: bool = False) -> str:

@@ -10,12 +10,11 @@ workers share one.
 
 from __future__ import annotations
 
-import re
 import socket
 from typing import Any
 
 from cyclone._options import Listener
-from cyclone._serve import ServeError, _check_readable, _describe, _listen_reason, _where
+from cyclone._serve import ServeError, _listen_reason, _where, tls_options
 
 __all__ = ["adopt", "check_tls", "open_socket", "reuseport_available"]
 
@@ -56,40 +55,11 @@ def open_socket(
     return sock
 
 
-def _tls_options(listener: Listener) -> Any:
-    from twisted.internet import ssl
-
-    assert listener.cert is not None and listener.key is not None
-    with open(listener.cert, "rb") as f:
-        cert_pem = f.read()
-    with open(listener.key, "rb") as f:
-        key_pem = f.read()
-    private = ssl.PrivateCertificate.loadPEM(cert_pem + b"\n" + key_pem)
-    # Certificates after the first in the file are the chain up to the CA.
-    blocks = re.findall(
-        rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", cert_pem, flags=re.DOTALL
-    )
-    chain = [ssl.Certificate.loadPEM(block).original for block in blocks[1:]]
-    return ssl.CertificateOptions(
-        privateKey=private.privateKey.original,
-        certificate=private.original,
-        extraCertChain=chain or None,
-    )
-
-
 def check_tls(listener: Listener) -> None:
     """Raise :class:`ServeError` when the listener's certificate and key cannot be used."""
-    if not listener.tls:
-        return
-    assert listener.cert is not None and listener.key is not None
-    _check_readable(listener.cert, "certificate")
-    _check_readable(listener.key, "private key")
-    try:
-        _tls_options(listener)
-    except Exception as e:
-        raise ServeError(
-            f"cannot use the TLS certificate {listener.cert} and key {listener.key}: {_describe(e)}"
-        ) from e
+    if listener.tls:
+        assert listener.cert is not None and listener.key is not None
+        tls_options(listener.cert, listener.key)
 
 
 def _shared_unix_port(reactor: Any, fd: int, factory: Any) -> Any:
@@ -114,7 +84,8 @@ def adopt(reactor: Any, fd: int, listener: Listener, app: Any) -> Any:
     if listener.tls:
         from twisted.protocols.tls import TLSMemoryBIOFactory
 
-        factory = TLSMemoryBIOFactory(_tls_options(listener), False, app)
+        assert listener.cert is not None and listener.key is not None
+        factory = TLSMemoryBIOFactory(tls_options(listener.cert, listener.key), False, app)
     if listener.unix:
         return _shared_unix_port(reactor, fd, factory)
     family = socket.AF_INET6 if ":" in listener.interface else socket.AF_INET

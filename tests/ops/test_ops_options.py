@@ -190,3 +190,47 @@ def test_the_same_app_for_http_and_https_is_one_application(tmp_path, monkeypatc
     assert [(x.port, x.tls) for x in listeners] == [(8888, False), (8443, True)]
     assert [x.cert for x in listeners] == [None, "server.crt"]
     assert len(load_applications(listeners)) == 1
+
+
+def _openssl(*args: str, cwd) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def chain_dir(tmp_path):
+    """root CA -> intermediate CA -> leaf for 127.0.0.1; fullchain.pem = leaf + intermediate."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", "root.key", "-out", "root.pem", "-days", "2",
+             "-subj", "/CN=test root", "-addext", "basicConstraints=critical,CA:TRUE",
+             cwd=tmp_path)  # fmt: skip
+    (tmp_path / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\n")
+    (tmp_path / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    for name, issuer, subject, ext in [
+        ("mid", "root", "/CN=test intermediate", "ca.ext"),
+        ("leaf", "mid", "/CN=127.0.0.1", "leaf.ext"),
+    ]:
+        _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject,
+                 cwd=tmp_path)  # fmt: skip
+        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey",
+                 f"{issuer}.key", "-CAcreateserial", "-out", f"{name}.pem", "-days", "2",
+                 "-extfile", ext, cwd=tmp_path)  # fmt: skip
+    full = (tmp_path / "leaf.pem").read_bytes() + (tmp_path / "mid.pem").read_bytes()
+    (tmp_path / "fullchain.pem").write_bytes(full)
+    (tmp_path / "tlsapp.py").write_text(TWO_APPS)
+    return tmp_path
+
+
+@pytest.mark.parametrize("workers", [[], ["-w", "2"]], ids=["one-process", "workers"])
+def test_a_fullchain_certificate_sends_its_chain(chain_dir, server, workers):
+    """A client that trusts only the root verifies the server: the intermediate was sent."""
+    proc = server(
+        [*CYCLONE_RUN, "-r", "tlsapp.Application", "-p", "0", *workers,
+         "--ssl-cert", "fullchain.pem", "--ssl-key", "leaf.key"],
+        chain_dir,
+    )  # fmt: skip
+    url = proc.wait_for_line(r"serving tlsapp\.Application on (https://\S+)$").group(1)
+    context = ssl.create_default_context(cafile=str(chain_dir / "root.pem"))
+    with urllib.request.urlopen(url, timeout=20, context=context) as resp:
+        assert resp.read().startswith(b"public https ")
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.wait() == 0, proc.output()
