@@ -83,12 +83,12 @@ class JsonRpcMixin:
 
     def list_procedures(self) -> list[str]:
         """The names of the methods this handler serves."""
-        names = set(self.jsonrpc_methods())
+        names = set(self.procedures())
         if self.discover:
             names.add("rpc.discover")
         return sorted(names)
 
-    def jsonrpc_methods(self) -> dict[str, Callable[..., Any]]:
+    def procedures(self) -> dict[str, Callable[..., Any]]:
         """Every method this handler serves, by name."""
         found: dict[str, Callable[..., Any]] = {}
         for attr in dir(type(self)):
@@ -115,7 +115,7 @@ class JsonRpcMixin:
         from cyclone_ext_rpc.openrpc import openrpc_document
 
         title = type(self.service).__name__ if self.service is not None else type(self).__name__
-        return openrpc_document(self.jsonrpc_methods(), title=title)
+        return openrpc_document(self.procedures(), title=title)
 
     def rpc_context(self) -> RpcContext:
         """The :class:`RpcContext` handed to methods that ask for one."""

@@ -213,6 +213,11 @@ def test_the_servers_body_limit(serve):
     assert json.loads(body)["result"] == "x" * 100
 
 
+def test_the_handlers_own_methods_are_not_rpc_methods(jsonrpc):
+    for name in ("procedures", "methods", "post", "get_procedure", "finish", "_call"):
+        assert jsonrpc(call(name))["error"]["code"] == -32601, name
+
+
 def test_only_post(port):
     response = requests.get(f"http://127.0.0.1:{port}/json", timeout=10)
     assert response.status_code == 405
