@@ -4,10 +4,14 @@ Strategy: a scheme only speaks the wire format. ``parse`` turns an
 ``Authorization`` header into credentials, ``challenge`` writes a
 ``WWW-Authenticate`` value, and schemes whose proof needs a shared secret
 (Basic's password, Digest's response hash, an HMAC signature) also offer
-``verify(credentials, request, secret, realm)``. Which schemes a handler accepts,
-and how it finds users, is said once by :func:`requires`; schemes are looked up
-by name in the ``cyclone.auth`` entry-point group, so a third-party scheme is
-used exactly like the built-in ones.
+``verify(credentials, request, secret, realm)``. That is the written contract
+:class:`cyclone.contracts.AuthScheme` (``name``, ``parse``, ``challenge``) with
+its optional members :class:`~cyclone.contracts.SecretVerifier` (``verify``) and
+:class:`~cyclone.contracts.MultiChallenge` (``challenges``). Which schemes a
+handler accepts, and how it finds users, is said once by :func:`requires`;
+schemes are looked up by name in the ``cyclone.auth`` entry-point group when the
+decorator is applied, so a third-party scheme is used exactly like the built-in
+ones and a misspelled name fails at import time.
 
 Digest (RFC 7616) nonces carry their issue time and an HMAC under a per-process
 key: they expire after ``nonce_lifetime`` seconds (a correct answer to an
@@ -35,6 +39,7 @@ from twisted.internet import defer
 
 from cyclone import plugins
 from cyclone._errors import HTTPAuthenticationRequired
+from cyclone.contracts import AuthScheme, MultiChallenge, SecretVerifier
 
 __all__ = [
     "BasicCredentials",
@@ -365,19 +370,37 @@ async def _settle(value: Any) -> Any:
     return value
 
 
-def _load(scheme: Any) -> Any:
-    return plugins.load(plugins.AUTH, scheme) if isinstance(scheme, str) else scheme
+@dataclass(frozen=True)
+class _Accepted:
+    """One scheme of a ``requires``, resolved when the decorator is applied."""
+
+    scheme: AuthScheme
+    verify: Callable[..., Any] | None
+    challenges: Callable[..., Sequence[str]] | None
 
 
-def _challenges(scheme: Any, realm: str, **params: str) -> list[str]:
-    many = getattr(scheme, "challenges", None)
-    if many is not None:
-        return list(many(realm, **params))
-    return [scheme.challenge(realm, **params)]
+def _resolve(scheme: str | AuthScheme) -> _Accepted:
+    """Look ``scheme`` up in ``cyclone.auth`` (or check the object) against its contract."""
+    if isinstance(scheme, str):
+        found = plugins.load(plugins.AUTH, scheme)
+    else:
+        plugins.check_contract(plugins.AUTH, scheme)
+        found = scheme
+    return _Accepted(
+        scheme=found,
+        verify=found.verify if isinstance(found, SecretVerifier) else None,
+        challenges=found.challenges if isinstance(found, MultiChallenge) else None,
+    )
+
+
+def _challenges(accepted: _Accepted, realm: str, **params: str) -> list[str]:
+    if accepted.challenges is not None:
+        return list(accepted.challenges(realm, **params))
+    return [accepted.scheme.challenge(realm, **params)]
 
 
 def requires(
-    *schemes: Any,
+    *schemes: str | AuthScheme,
     realm: str = "Restricted Access",
     get_password: Callable[..., Any] | None = None,
     check: Callable[..., Any] | None = None,
@@ -398,21 +421,37 @@ def requires(
 
     Each may be synchronous, return a Deferred or be ``async``. The user becomes
     ``self.current_user``. Decorating a class protects its ``prepare``.
+
+    The schemes are resolved when the decorator is applied (usually when the
+    module that defines the handler is imported): a name that no installed
+    distribution registers raises :class:`cyclone.plugins.PluginNotFound`, and a
+    scheme that breaks the :class:`cyclone.contracts.AuthScheme` contract
+    :class:`cyclone.plugins.PluginContractError`, with the registry's message.
     """
     if not schemes:
         raise TypeError("requires() needs at least one scheme")
+    resolved: list[_Accepted] = []
 
-    async def authenticate(handler: Any) -> None:
-        loaded = [_load(s) for s in schemes]
+    def resolve(target: Any) -> list[_Accepted]:
+        if not resolved:
+            try:
+                resolved.extend([_resolve(s) for s in schemes])
+            except plugins.PluginError as e:
+                where = getattr(target, "__qualname__", repr(target))
+                e.add_note(f"while applying @requires({', '.join(map(repr, schemes))}) to {where}")
+                raise
+        return resolved
+
+    async def authenticate(handler: Any, loaded: list[_Accepted]) -> None:
         header = handler.request.headers.get("Authorization")
         stale: dict[int, dict[str, str]] = {}
         if header:
-            for index, scheme in enumerate(loaded):
-                credentials = scheme.parse(header)
+            for index, accepted in enumerate(loaded):
+                credentials = accepted.scheme.parse(header)
                 if credentials is None:
                     continue
                 try:
-                    user = await _check(handler, scheme, credentials)
+                    user = await _check(handler, accepted, credentials)
                 except StaleCredentials as e:
                     stale[index] = e.params
                     user = None
@@ -421,17 +460,17 @@ def requires(
                     return
                 break
         challenges = []
-        for index, scheme in enumerate(loaded):
-            challenges.extend(_challenges(scheme, realm, **stale.get(index, {})))
+        for index, accepted in enumerate(loaded):
+            challenges.extend(_challenges(accepted, realm, **stale.get(index, {})))
         raise HTTPAuthenticationRequired(
             "missing or wrong credentials" if header else None,
-            auth_type=loaded[0].name,
+            auth_type=loaded[0].scheme.name,
             realm=realm,
             challenges=challenges,
         )
 
-    async def _check(handler: Any, scheme: Any, credentials: Any) -> Any:
-        verify = getattr(scheme, "verify", None)
+    async def _check(handler: Any, accepted: _Accepted, credentials: Any) -> Any:
+        scheme, verify = accepted.scheme, accepted.verify
         if get_password is not None:
             lookup: Callable[[str], Any] | None = functools.partial(get_password, handler)
         else:
@@ -455,6 +494,7 @@ def requires(
         )
 
     def decorate(target: Any) -> Any:
+        loaded = resolve(target)
         if isinstance(target, type):
             target.prepare = decorate(target.prepare)
             return target
@@ -462,7 +502,7 @@ def requires(
         @functools.wraps(target)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             async def run() -> Any:
-                await authenticate(self)
+                await authenticate(self, loaded)
                 return await _settle(target(self, *args, **kwargs))
 
             return defer.ensureDeferred(run())

@@ -5,31 +5,57 @@ distribution metadata (``importlib.metadata``, which also tells which distributi
 and version registered each name) and is cached per process; it never imports a
 plugin module. Loading one name goes through stevedore's ``DriverManager``, which
 imports that one entry point and nothing else, then checks the object against the
-contract of its group. A contract is written once, as a ``typing.Protocol`` (or a
-base class) below, and every failure is a :class:`PluginError` whose message says
-what is wrong and what to do: the extra to install, the two distributions that
-claim the same name, the original import error, or the missing member.
+contract of its group. The contracts are written once, as ``typing.Protocol``
+classes in :mod:`cyclone.contracts` (required and optional members, one
+:class:`~cyclone.contracts.Contract` per group); this module reads them
+structurally and imports nothing else of cyclone. Every failure is a
+:class:`PluginError` whose message says what is wrong and what to do: the extra to
+install, the two distributions that claim the same name, the original import
+error, or the missing member.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import difflib
 import importlib
 import importlib.metadata
 import inspect
-import sys
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from stevedore import DriverManager
 from stevedore.extension import ExtensionManager
-from twisted.internet.defer import Deferred
+
+from cyclone.contracts import (
+    AUTH,
+    CONTRACTS,
+    MAIL,
+    REALTIME,
+    RPC,
+    STORAGE,
+    AuthScheme,
+    Contract,
+    Handler,
+    Mailer,
+    Service,
+    ServiceFactory,
+)
 
 __all__ = [
+    "AUTH",
+    "CONTRACTS",
     "EXTRAS",
     "GROUPS",
+    "MAIL",
+    "REALTIME",
+    "RPC",
+    "STORAGE",
     "UNRELEASED",
     "AuthScheme",
+    "Contract",
     "Mailer",
     "PluginConflict",
     "PluginContractError",
@@ -49,13 +75,7 @@ __all__ = [
     "names",
 ]
 
-STORAGE = "cyclone.storage"
-MAIL = "cyclone.mail"
-AUTH = "cyclone.auth"
-RPC = "cyclone.rpc"
-REALTIME = "cyclone.realtime"
-
-GROUPS: tuple[str, ...] = (STORAGE, MAIL, AUTH, RPC, REALTIME)
+GROUPS: tuple[str, ...] = tuple(CONTRACTS)
 """Every entry-point group cyclone reads, in the order ``cyclone plugins`` shows them."""
 
 EXTRAS: Mapping[str, str] = {
@@ -83,75 +103,6 @@ find. Every extension of this release has a real extra, so the table is empty.
 """
 
 
-# -- contracts ------------------------------------------------------------------------
-
-
-@runtime_checkable
-class Service(Protocol):
-    """What a storage or mail factory returns.
-
-    ``start()`` is called when the server starts and ``stop()`` when it stops; both
-    may return a Deferred to make the server wait. ``stop()`` releases every thread,
-    connection and file. Everything else is the backend's own API.
-    """
-
-    def start(self) -> Deferred[Any] | None: ...
-
-    def stop(self) -> Deferred[Any] | None: ...
-
-
-@runtime_checkable
-class Mailer(Service, Protocol):
-    """What a ``cyclone.mail`` factory returns: a service that sends messages.
-
-    ``send(message)`` takes an ``email.message.EmailMessage`` and returns a
-    Deferred that fires once the message is accepted for delivery.
-    """
-
-    def send(self, message: Any) -> Deferred[Any]: ...
-
-
-@runtime_checkable
-class ServiceFactory(Protocol):
-    """A ``cyclone.storage`` or ``cyclone.mail`` entry point: ``factory(url, **options)``.
-
-    ``options`` maps each accepted option name to a converter applied to the string
-    values found in the URL query. The URL handed to the factory no longer carries
-    those options.
-    """
-
-    options: Mapping[str, Callable[[str], Any]]
-
-    def __call__(self, url: str, /, **options: Any) -> Service: ...
-
-
-@runtime_checkable
-class AuthScheme(Protocol):
-    """A ``cyclone.auth`` entry point: one HTTP authentication scheme.
-
-    ``name`` is the scheme token as it appears in headers (``"Basic"``).
-    ``parse(header_value)`` receives the whole ``Authorization`` header value and
-    returns the credentials it carries, or ``None`` when the header is not for this
-    scheme or is malformed. ``challenge(realm, **params)`` returns the value of a
-    ``WWW-Authenticate`` header asking for credentials.
-    """
-
-    name: str
-
-    def parse(self, header_value: str) -> Any: ...
-
-    def challenge(self, realm: str, **params: str) -> str: ...
-
-
-def _is_request_handler_class(plugin: Any) -> bool:
-    # This module imports nothing of cyclone (the web layer stands on it), so the
-    # base is looked up, not imported: a class that derives from RequestHandler
-    # was defined after its module was imported, so the module is in sys.modules.
-    handler_module = sys.modules.get("cyclone._handler")
-    base = getattr(handler_module, "RequestHandler", None)
-    return isinstance(plugin, type) and base is not None and issubclass(plugin, base)
-
-
 # -- errors ---------------------------------------------------------------------------
 
 
@@ -169,7 +120,11 @@ class PluginNotFound(PluginError, LookupError):
         self.extra = extra_for(name)
         have = ", ".join(installed) if installed else "none"
         hint = install_hint(name)
-        super().__init__(f"no plugin {name!r} in group {group!r} (installed: {have}); {hint}")
+        close = difflib.get_close_matches(name, installed, n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        super().__init__(
+            f"no plugin {name!r} in group {group!r} (installed: {have}); {guess}{hint}"
+        )
 
 
 class PluginConflict(PluginError):
@@ -316,26 +271,53 @@ def _origin(info: PluginInfo) -> str:
 
 
 def check_contract(group: str, plugin: Any, info: PluginInfo | None = None) -> None:
-    """Raise :class:`PluginContractError` unless ``plugin`` fits the contract of ``group``."""
+    """Raise :class:`PluginContractError` unless ``plugin`` fits the contract of ``group``.
+
+    The message names the group, the plugin (and its distribution when ``info``
+    is given), the Protocol of the contract and every member that is missing or
+    unusable.
+    """
     _check_group(group)
-    where = f" ({_origin(info)})" if info is not None else ""
-    label = f"{group} plugin {info.name!r}{where}" if info is not None else f"{group} plugin"
-    if group in (RPC, REALTIME):
-        if not _is_request_handler_class(plugin):
-            raise PluginContractError(
-                f"{label} must be a subclass of cyclone.web.RequestHandler, got {_kind(plugin)}"
-            )
-        return
-    if group == AUTH:
-        problems = contract_problems(plugin, AuthScheme)
-        if not problems and not isinstance(plugin.name, str):
-            problems.append(f"'name' must be a str, got {_kind(plugin.name)}")
+    contract = CONTRACTS[group]
+    if info is not None:
+        label = f"{group} plugin {info.name!r} ({_origin(info)})"
     else:
-        problems = contract_problems(plugin, ServiceFactory)
-        if not problems:
+        label = f"{group} plugin {_kind(plugin)}"
+    if contract.kind == "class":
+        problems = _handler_problems(plugin, contract)
+    else:
+        problems = contract_problems(plugin, contract.protocol, optional=contract.optional)
+        if not problems and contract.protocol is ServiceFactory:
             problems = _option_problems(plugin)
     if problems:
-        raise PluginContractError(f"{label} breaks its contract: " + "; ".join(problems))
+        protocol = f"{contract.protocol.__module__}.{contract.protocol.__qualname__}"
+        raise PluginContractError(
+            f"{label} breaks its contract ({protocol}): " + "; ".join(problems)
+        )
+
+
+def _handler_problems(plugin: Any, contract: Contract) -> list[str]:
+    """What a handler class registered in ``contract``'s group lacks."""
+    wanted = "a request handler class (a subclass of cyclone.web.RequestHandler)"
+    if not isinstance(plugin, type):
+        return [f"it must be {wanted}, got {_kind(plugin)}"]
+    problems = contract_problems(plugin, Handler, of_class=True)
+    if problems:
+        return [f"it must be {wanted}, got {_kind(plugin)}: " + "; ".join(problems)]
+    try:
+        inspect.signature(plugin).bind("application", "request")
+    except TypeError:
+        return [f"it must be constructible as {plugin.__name__}(application, request, **kwargs)"]
+    except ValueError:
+        pass
+    supported = plugin.SUPPORTED_METHODS
+    for method in contract.methods:
+        if method not in supported:
+            problems.append(f"SUPPORTED_METHODS must include {method!r}, got {tuple(supported)!r}")
+    problems.extend(
+        contract_problems(plugin, contract.protocol, optional=contract.optional, of_class=True)
+    )
+    return problems
 
 
 def _kind(obj: Any) -> str:
@@ -353,48 +335,93 @@ def _protocol_members(protocol: type) -> dict[str, Callable[..., Any] | None]:
         for attr in vars(klass).get("__annotations__", {}):
             members[attr] = None
         for attr, value in vars(klass).items():
-            if inspect.isfunction(value) and (attr == "__call__" or not attr.startswith("_")):
+            if inspect.isfunction(value) and (attr == "__call__" or not attr.startswith("__")):
                 members[attr] = value
     return members
 
 
-def contract_problems(obj: Any, protocol: type) -> list[str]:
+def contract_problems(
+    obj: Any, protocol: type, *, optional: tuple[type, ...] = (), of_class: bool = False
+) -> list[str]:
     """What ``obj`` lacks to satisfy ``protocol``: missing members or unusable signatures.
 
-    Empty when ``obj`` fits. Used at load time for plugins and by
-    :mod:`cyclone.services` for the services that factories return.
+    Empty when ``obj`` fits. Members of the ``optional`` Protocols may be absent;
+    when present they are checked like the others. With ``of_class``, ``obj`` is
+    a class whose instances must fit (a request handler class): its methods are
+    checked as the instances will call them. Used at load time for plugins and
+    by :mod:`cyclone.services` for the services that factories return.
     """
     problems = []
-    for attr, method in _protocol_members(protocol).items():
-        if method is None:
-            if not hasattr(obj, attr):
-                problems.append(f"missing attribute {attr!r}")
-            continue
-        target = obj if attr == "__call__" else getattr(obj, attr, None)
-        shown = "the object itself" if attr == "__call__" else f"{attr}()"
-        if target is None:
-            problems.append(f"missing method {attr}()")
-            continue
-        if not callable(target):
-            problems.append(f"{shown} must be callable")
-            continue
-        if (
-            attr != "__call__"
-            and isinstance(obj, type)
-            and inspect.isfunction(inspect.getattr_static(obj, attr))
-        ):
-            problems.append(
-                f"{shown} is an instance method of a class: register an instance instead"
-            )
-            continue
-        wanted = _required_positional(method)
-        try:
-            inspect.signature(target).bind(*wanted)
-        except TypeError:
-            problems.append(f"{shown} must accept the arguments ({', '.join(wanted)})")
-        except ValueError:
-            pass  # no signature to inspect (some builtins): trust it
+    for group, required in [(protocol, True)] + [(o, False) for o in optional]:
+        hints = _attribute_hints(group)
+        for attr, method in _protocol_members(group).items():
+            problem = _member_problem(obj, attr, method, hints.get(attr), required, of_class)
+            if problem:
+                problems.append(problem if required else f"optional {problem}")
     return problems
+
+
+def _attribute_hints(protocol: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(protocol)
+    except Exception:  # an annotation that cannot be evaluated is not checked
+        return {}
+
+
+def _member_problem(
+    obj: Any,
+    attr: str,
+    method: Callable[..., Any] | None,
+    hint: Any,
+    required: bool,
+    of_class: bool,
+) -> str | None:
+    is_call = attr == "__call__"
+    if method is None:
+        if not hasattr(obj, attr):
+            return f"missing attribute {attr!r}" if required else None
+        return _type_problem(attr, getattr(obj, attr), hint)
+    target = obj if is_call else getattr(obj, attr, None)
+    shown = "the object itself" if is_call else f"{attr}()"
+    if target is None:
+        return f"missing method {attr}()" if required else None
+    if not callable(target):
+        return f"{shown} must be callable"
+    wanted = _required_positional(method)
+    bound = wanted
+    if not is_call and isinstance(obj, type):
+        static = inspect.getattr_static(obj, attr, None)
+        if inspect.isfunction(static):
+            if not of_class:
+                return f"{shown} is an instance method of a class: register an instance instead"
+            bound = ["self", *wanted]
+    try:
+        inspect.signature(target).bind(*bound)
+    except TypeError:
+        return f"{shown} must accept the arguments ({', '.join(wanted)})"
+    except ValueError:
+        pass  # no signature to inspect (some builtins): trust it
+    return None
+
+
+def _type_problem(attr: str, value: Any, hint: Any) -> str | None:
+    """Whether an attribute's value has the type its Protocol annotates (simple types only)."""
+    origin = typing.get_origin(hint) or hint
+    if not isinstance(origin, type):
+        return None  # Any, unions, type variables: not checked
+    args = typing.get_args(hint)
+    element = args[0] if args and isinstance(args[0], type) else None
+    wanted = origin.__name__ + (f" of {element.__name__}" if element is not None else "")
+    if origin is not str and isinstance(value, str):
+        return f"{attr!r} must be a {wanted}, got {_kind(value)}"
+    if not isinstance(value, origin):
+        return f"{attr!r} must be a {wanted}, got {_kind(value)}"
+    is_collection = issubclass(origin, collections.abc.Collection) and origin is not str
+    if element is not None and is_collection and not issubclass(origin, Mapping):
+        for item in value:
+            if not isinstance(item, element):
+                return f"{attr!r} must be a {wanted}, got an item {_kind(item)}"
+    return None
 
 
 def _required_positional(method: Callable[..., Any]) -> list[str]:

@@ -104,6 +104,8 @@ class SSEHandler(HubMixin, RequestHandler):
     """
 
     SUPPORTED_METHODS = ("GET",)
+    transport = "sse"
+    """The push transport's name (the ``cyclone.realtime`` contract)."""
 
     @property
     def last_event_id(self) -> str | None:

@@ -98,6 +98,8 @@ class WebSocketHandler(WebSocketEndpoint, RequestHandler):
     ``websocket_close_timeout`` (seconds to wait for the closing handshake).
     """
 
+    transport = "websocket"
+    """The push transport's name (the ``cyclone.realtime`` contract)."""
     ws_connection: WebSocketProtocol | None = None
     selected_subprotocol: str | None = None
     """The subprotocol chosen by :meth:`select_subprotocol`, once open."""

@@ -369,3 +369,100 @@ def test_a_third_party_scheme_protects_a_handler(tmp_path, serve):
         assert fetch(port, "/bucket/b", headers=headers).status == 401
         refused = fetch(port, "/bucket/x", "DELETE")
         assert challenges(refused) == ['CYC1 realm="s3"', 'Basic realm="s3", charset="UTF-8"']
+
+
+# -- the contract, checked when @requires is applied -------------------------------------------
+
+
+def test_a_misspelled_scheme_fails_when_the_module_is_imported(tmp_path, monkeypatch):
+    (tmp_path / "typo_app.py").write_text(
+        "import cyclone.web\n"
+        "from cyclone.auth import requires\n\n\n"
+        "class Api(cyclone.web.RequestHandler):\n"
+        '    @requires("digest", "basci", realm="api")\n'
+        "    def get(self):\n"
+        '        self.write("never")\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(plugins.PluginNotFound) as info:
+        import typo_app  # noqa: F401
+    error = info.value
+    assert (error.group, error.name) == (plugins.AUTH, "basci")
+    message = str(error)
+    assert message.startswith("no plugin 'basci' in group 'cyclone.auth' (installed: ")
+    assert "basic" in error.installed and "digest" in error.installed
+    assert "did you mean 'basic'?" in message
+    assert error.__notes__ == ["while applying @requires('digest', 'basci') to Api.get"]
+
+
+def test_a_misspelled_scheme_on_a_class_fails_at_decoration():
+    with pytest.raises(plugins.PluginNotFound, match="no plugin 'bassic' in group") as info:
+
+        @requires("bassic")
+        class Api(cyclone.web.RequestHandler):
+            def get(self):
+                pass
+
+    assert "to test_a_misspelled_scheme_on_a_class" in info.value.__notes__[0]
+
+
+def test_a_scheme_object_is_checked_against_the_contract_at_decoration():
+    class NoChallenge:
+        name = "Bearer"
+
+        def parse(self, header_value):
+            return None
+
+    decorator = requires(NoChallenge())
+    with pytest.raises(plugins.PluginContractError) as info:
+
+        @decorator
+        def get(self):
+            pass
+
+    message = str(info.value)
+    assert "cyclone.auth plugin" in message
+    assert "breaks its contract (cyclone.contracts.AuthScheme): missing method challenge()" in (
+        message
+    )
+    assert isinstance(cyclone.auth.digest, cyclone.auth.SecretVerifier)
+    assert isinstance(cyclone.auth.digest, cyclone.auth.MultiChallenge)
+    assert not isinstance(cyclone.auth.basic, cyclone.auth.MultiChallenge)
+
+
+def test_a_scheme_with_a_broken_optional_member_is_refused_by_requires(tmp_path):
+    with installed(tmp_path / "site", "cyclone-ext-badcontract"):
+        with pytest.raises(plugins.PluginContractError, match=r"optional verify\(\) must accept"):
+            requires("badverify")(lambda self: None)
+
+
+def test_a_scheme_without_the_optional_members_protects_a_handler(tmp_path, serve):
+    # ``token`` has neither verify() nor challenges(): check_credentials decides, and
+    # the 401 carries its one challenge().
+    asked = []
+    with installed(tmp_path / "site", "cyclone-ext-memory"):
+
+        class TokenApi(cyclone.web.RequestHandler):
+            def get_password(self, username):
+                asked.append(username)
+                return None
+
+            def check_credentials(self, scheme, credentials):
+                return {"Token": {"s3cret": "robot"}}.get(scheme, {}).get(credentials)
+
+            @requires("token", "basic", realm="api")
+            def get(self):
+                self.write({"user": self.current_user})
+
+    # The schemes were resolved when @requires was applied: the handler keeps working
+    # after the distribution is gone from sys.path and from the registry's cache.
+    assert "token" not in plugins.names(plugins.AUTH)
+    port = serve(cyclone.web.Application([(r"/robots", TokenApi)]))
+    ok = fetch(port, "/robots", headers={"Authorization": "Token s3cret"})
+    assert (ok.status, ok.body) == (200, b'{"user":"robot"}')
+    refused = fetch(port, "/robots", headers={"Authorization": "Token guess"})
+    assert refused.status == 401
+    assert challenges(refused) == ['Token realm="api"', 'Basic realm="api", charset="UTF-8"']
+    assert asked == []  # a scheme without verify() never looks a password up
+    basic = fetch(port, "/robots", headers={"Authorization": "Basic YWxpY2U6d29uZGVybGFuZA=="})
+    assert (basic.status, asked) == (401, ["alice"])  # Basic has verify(): get_password

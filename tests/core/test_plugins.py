@@ -4,16 +4,18 @@ import base64
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from thirdparty.install import installed
 
-from cyclone import plugins
+from cyclone import contracts, plugins
 from cyclone.plugins import (
     AUTH,
     MAIL,
+    REALTIME,
     RPC,
     STORAGE,
     PluginConflict,
@@ -172,23 +174,183 @@ def test_an_import_failure_reports_the_original_exception(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("group", "name", "expected"),
+    ("group", "name", "protocol", "expected"),
     [
-        (STORAGE, "nooptions", "missing attribute 'options'"),
-        (STORAGE, "strictfactory", "must accept (url, **options) for every option it declares"),
-        (RPC, "notahandler", "must be a subclass of cyclone.web.RequestHandler, got class"),
-        (AUTH, "half", "missing method challenge()"),
+        (STORAGE, "nooptions", "ServiceFactory", "missing attribute 'options'"),
+        (
+            STORAGE,
+            "strictfactory",
+            "ServiceFactory",
+            "must accept (url, **options) for every option it declares",
+        ),
+        (
+            RPC,
+            "notahandler",
+            "RPCHandler",
+            "it must be a request handler class (a subclass of cyclone.web.RequestHandler), "
+            "got class cyclone_ext_badcontract.NotAHandler: missing attribute "
+            "'SUPPORTED_METHODS'; missing method initialize()",
+        ),
+        (RPC, "noprocedure", "RPCHandler", "missing method get_procedure()"),
+        (AUTH, "half", "AuthScheme", "missing method challenge()"),
+        (
+            AUTH,
+            "badverify",
+            "AuthScheme",
+            "optional verify() must accept the arguments (credentials, request, secret, realm)",
+        ),
+        (
+            REALTIME,
+            "notransport",
+            "RealtimeHandler",
+            "missing attribute 'transport'; missing method on_close()",
+        ),
+        (REALTIME, "postonly", "RealtimeHandler", "SUPPORTED_METHODS must include 'GET'"),
+        (REALTIME, "numbered", "RealtimeHandler", "'transport' must be a str, got int 7"),
     ],
 )
-def test_a_contract_violation_names_what_is_missing(tmp_path, group, name, expected):
+def test_a_contract_violation_names_what_is_missing(tmp_path, group, name, protocol, expected):
     with installed(tmp_path / "site", "cyclone-ext-badcontract"):
         with pytest.raises(PluginContractError) as info:
+            plugins.load(group, name)
+        # A plugin that breaks its contract is not cached as loaded: it fails again.
+        with pytest.raises(PluginContractError):
             plugins.load(group, name)
     message = str(info.value)
     assert expected in message
     assert f"{group} plugin {name!r}" in message
     assert "cyclone-ext-badcontract 0.2" in message
+    assert f"breaks its contract (cyclone.contracts.{protocol})" in message
     assert isinstance(info.value, TypeError)
+
+
+def test_every_group_has_a_written_contract():
+    assert tuple(contracts.CONTRACTS) == plugins.GROUPS
+    assert plugins.CONTRACTS is contracts.CONTRACTS
+    for contract in contracts.CONTRACTS.values():
+        for protocol in (contract.protocol, *contract.optional):
+            assert protocol.__module__ == "cyclone.contracts"
+            assert getattr(protocol, "_is_runtime_protocol", False), protocol
+    kinds = {group: c.kind for group, c in contracts.CONTRACTS.items()}
+    assert kinds == {
+        STORAGE: "object",
+        MAIL: "object",
+        AUTH: "object",
+        RPC: "class",
+        REALTIME: "class",
+    }
+    assert contracts.CONTRACTS[AUTH].optional == (
+        contracts.SecretVerifier,
+        contracts.MultiChallenge,
+    )
+    assert contracts.CONTRACTS[REALTIME].methods == ("GET",)
+    assert contracts.CONTRACTS[RPC].methods == ("POST",)
+
+
+def test_the_handler_contract_is_what_a_request_handler_provides():
+    assert plugins.contract_problems(RequestHandler, contracts.Handler, of_class=True) == []
+
+    class Push(RequestHandler):
+        transport = "carrier-pigeon"
+
+        def on_close(self):
+            pass
+
+    plugins.check_contract(REALTIME, Push)
+    with pytest.raises(PluginContractError, match="missing attribute 'protocol'"):
+        plugins.check_contract(RPC, Push)
+
+    class Unconstructible(Push):
+        def __init__(self):
+            pass
+
+    with pytest.raises(PluginContractError, match=r"constructible as Unconstructible\(appl"):
+        plugins.check_contract(REALTIME, Unconstructible)
+
+    class BadHubReceiver(Push):
+        def on_hub_message(self):
+            pass
+
+    with pytest.raises(
+        PluginContractError, match=r"optional on_hub_message\(\) must accept the arguments"
+    ):
+        plugins.check_contract(REALTIME, BadHubReceiver)
+    with pytest.raises(PluginContractError, match="it must be a request handler class"):
+        plugins.check_contract(REALTIME, Push.on_close)  # a function, not a class
+
+
+def test_a_json_rpc_style_handler_meets_the_rpc_contract():
+    # The shape the module documentation of cyclone.contracts describes.
+    class JsonRPCHandler(RequestHandler):
+        protocol = "jsonrpc"
+
+        def get_procedure(self, name):
+            return getattr(self, f"jsonrpc_{name}", None)
+
+        async def post(self):
+            pass
+
+    class Calculator(JsonRPCHandler):
+        def jsonrpc_add(self, a, b):
+            return a + b
+
+        def list_procedures(self):
+            return ["add"]
+
+    plugins.check_contract(RPC, JsonRPCHandler)
+    plugins.check_contract(RPC, Calculator)
+    assert isinstance(Calculator, contracts.ProcedureLister)
+    assert not isinstance(JsonRPCHandler, contracts.ProcedureLister)
+
+    class GetOnly(JsonRPCHandler):
+        SUPPORTED_METHODS = ("GET",)
+
+    with pytest.raises(PluginContractError, match="SUPPORTED_METHODS must include 'POST'"):
+        plugins.check_contract(RPC, GetOnly)
+
+
+def test_the_builtin_realtime_transports_meet_their_contract():
+    realtime = pytest.importorskip("cyclone_ext_realtime")
+    websocket = plugins.load(REALTIME, "websocket")
+    sse = plugins.load(REALTIME, "sse")
+    assert (websocket, sse) == (realtime.WebSocketHandler, realtime.SSEHandler)
+    assert (websocket.transport, sse.transport) == ("websocket", "sse")
+    assert isinstance(sse, contracts.HubReceiver)  # it sends hub messages as events
+    assert isinstance(websocket, contracts.RealtimeHandler)
+
+
+def test_a_plugin_without_its_optional_members_loads(memory_dist):
+    token = plugins.load(AUTH, "token")
+    assert isinstance(token, contracts.AuthScheme)
+    assert not isinstance(token, contracts.SecretVerifier)
+    assert not isinstance(token, contracts.MultiChallenge)
+    lines = plugins.load(REALTIME, "lines")
+    assert not isinstance(lines, contracts.HubReceiver)
+    echo = plugins.load(RPC, "echo")
+    assert not isinstance(echo, contracts.ProcedureLister)
+
+
+def test_a_third_party_push_transport_serves_a_real_request(memory_dist, serve):
+    lines = plugins.load(REALTIME, "lines")
+    closed = []
+
+    class Countdown(lines):
+        def on_open(self):
+            for n in ("3", "2", "1"):
+                self.push(n)
+            self.end()
+
+        def on_close(self):
+            closed.append(self.request.path)
+
+    port = serve(Application([(r"/countdown", Countdown)]))
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/countdown", timeout=5) as response:
+        assert response.read() == b"3\n2\n1\n"
+    assert closed == ["/countdown"]
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/countdown", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 405
 
 
 def test_an_auth_scheme_class_with_instance_methods_is_refused():
@@ -231,6 +393,25 @@ def test_contract_checks_signatures_and_option_names():
     with pytest.raises(PluginContractError, match=r"parse\(\) must accept the arguments"):
         plugins.check_contract(AUTH, Scheme)
 
+    class Nameless(Scheme):
+        name = b"X"
+
+        @staticmethod
+        def parse(header_value):
+            return None
+
+    with pytest.raises(PluginContractError, match="'name' must be a str, got bytes"):
+        plugins.check_contract(AUTH, Nameless)
+
+
+def test_a_misspelled_name_suggests_the_installed_one():
+    with pytest.raises(PluginNotFound) as info:
+        plugins.load(AUTH, "digset")
+    assert "(installed: basic, digest); did you mean 'digest'?" in str(info.value)
+    with pytest.raises(PluginNotFound) as info:
+        plugins.load(AUTH, "kerberos")
+    assert "did you mean" not in str(info.value)
+
 
 def test_third_party_auth_and_rpc_plugins_work(memory_dist, serve):
     scheme = plugins.load(AUTH, "token")
@@ -240,6 +421,7 @@ def test_third_party_auth_and_rpc_plugins_work(memory_dist, serve):
 
     echo = plugins.load(RPC, "echo")
     assert issubclass(echo, RequestHandler)
+    assert echo.protocol == "echo"
     port = serve(Application([(r"/rpc", echo)]))
     request = urllib.request.Request(f"http://127.0.0.1:{port}/rpc", data=b"hello", method="POST")
     with urllib.request.urlopen(request, timeout=5) as response:
@@ -284,6 +466,7 @@ def test_cyclone_plugins_lists_third_party_distributions(tmp_path):
         "outbox",
         "token",
         "echo",
+        "lines",
     ]
 
     checked = _cyclone_plugins(site, "--check")

@@ -22,6 +22,7 @@ DISTRIBUTIONS = {
             "cyclone.auth": {"token": "cyclone_ext_memory:token"},
             "cyclone.rpc": {"echo": "cyclone_ext_memory:EchoHandler"},
             "cyclone.mail": {"outbox": "cyclone_ext_memory:outbox"},
+            "cyclone.realtime": {"lines": "cyclone_ext_memory:LinesHandler"},
         },
     ),
     "cyclone-ext-othermemory": (
@@ -48,8 +49,19 @@ DISTRIBUTIONS = {
                 "strictfactory": "cyclone_ext_badcontract:strictfactory",
                 "nostart": "cyclone_ext_badcontract:nostart",
             },
-            "cyclone.rpc": {"notahandler": "cyclone_ext_badcontract:NotAHandler"},
-            "cyclone.auth": {"half": "cyclone_ext_badcontract:half"},
+            "cyclone.rpc": {
+                "notahandler": "cyclone_ext_badcontract:NotAHandler",
+                "noprocedure": "cyclone_ext_badcontract:NoProcedure",
+            },
+            "cyclone.realtime": {
+                "notransport": "cyclone_ext_badcontract:NoTransport",
+                "postonly": "cyclone_ext_badcontract:PostOnlyPush",
+                "numbered": "cyclone_ext_badcontract:NumberedTransport",
+            },
+            "cyclone.auth": {
+                "half": "cyclone_ext_badcontract:half",
+                "badverify": "cyclone_ext_badcontract:badverify",
+            },
             "cyclone.mail": {"nosend": "cyclone_ext_badcontract:nosend"},
         },
     ),

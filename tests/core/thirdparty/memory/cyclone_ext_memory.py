@@ -116,10 +116,56 @@ token = TokenScheme()
 
 
 class EchoHandler(cyclone.web.RequestHandler):
-    """The ``cyclone.rpc`` entry point: echoes the request body, base64-encoded."""
+    """The ``cyclone.rpc`` entry point: one procedure, ``echo``, whose reply is base64."""
+
+    protocol = "echo"
+
+    def get_procedure(self, name):
+        return getattr(self, f"echo_{name}", None)
+
+    def echo_echo(self, body):
+        return base64.b64encode(body)
 
     def post(self):
-        self.write(base64.b64encode(self.request.body))
+        self.write(self.get_procedure("echo")(self.request.body))
+
+
+class LinesHandler(cyclone.web.RequestHandler):
+    """The ``cyclone.realtime`` entry point: a push transport of text lines, one chunk each.
+
+    ``push(line)`` sends one line; ``end()`` ends the stream. ``on_close`` runs once.
+    It has no ``on_hub_message`` (an optional member of the contract).
+    """
+
+    transport = "lines"
+    SUPPORTED_METHODS = ("GET",)
+    closed = False
+
+    @cyclone.web.asynchronous
+    def get(self, *args):
+        self.on_open()
+
+    def on_open(self):
+        """The stream is open; override it."""
+
+    def push(self, line):
+        self.write(line + "\n")
+        return self.flush()
+
+    def end(self):
+        self._close()
+        self.finish()
+
+    def on_connection_close(self):
+        self._close()
+
+    def _close(self):
+        if not self.closed:
+            self.closed = True
+            self.on_close()
+
+    def on_close(self):
+        """The stream ended; override it."""
 
 
 class Outbox:
