@@ -207,6 +207,9 @@ class PoolFactory(txredisapi.RedisFactory):
         self._on_failure = on_failure
         self._on_ready = on_ready
         self._commands = settings.handshake_commands(self.name_suffix)
+        # txredisapi's "pool complete" Deferred: failures are reported through
+        # attempt_failed instead, so nobody waits on it.
+        self.deferred.addErrback(lambda _: None)
 
     def start(self, endpoint: Any) -> None:
         """Open and keep ``pool_size`` connections to ``endpoint``."""

@@ -46,6 +46,7 @@ class _Guarded:
     multi_bulk: Any
     usable = False
     max_reply_size = 0
+    line_mode = 1
     _discarding = 0
     _oversized: int | None = None
 
@@ -103,6 +104,36 @@ class _Guarded:
             self.transport.loseConnection()
             raise RedisUnavailable(self.factory.target, exc) from exc
         return failure
+
+    # -- parsing without a reactor turn per reply ------------------------------------
+
+    _feeding = False
+    _backlog: list[bytes] | None = None
+
+    def dataReceived(self, data: bytes, unpause: bool = False) -> Any:  # type: ignore[override]
+        """txredisapi's parser, fed in a loop: the bytes after a bulk string are parsed now.
+
+        txredisapi pauses and schedules them for the next reactor turn
+        (``callLater(0)``), which costs one turn per pipelined reply under load.
+        """
+        if self._feeding:
+            if self._backlog is None:
+                self._backlog = []
+            self._backlog.append(data)
+            return None
+        self._feeding = True
+        try:
+            super().dataReceived(data)  # type: ignore[misc]
+            while self._backlog:
+                super().dataReceived(self._backlog.pop(0))  # type: ignore[misc]
+        finally:
+            self._feeding = False
+        return None
+
+    def setLineMode(self, extra: bytes = b"") -> None:
+        self.line_mode = 1
+        if extra:
+            self.dataReceived(extra)
 
     # -- bounded replies -------------------------------------------------------------
 
