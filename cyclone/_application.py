@@ -19,6 +19,20 @@ from cyclone._util import ObjectDict, import_object
 from cyclone.httpserver import HTTPServer
 from cyclone.httputil import HTTPLimits
 from cyclone.services import ServiceSet
+from cyclone.settings import (
+    COMPRESS_RESPONSE,
+    DEBUG,
+    DEFAULT_HANDLER_ARGS,
+    DEFAULT_HANDLER_CLASS,
+    GZIP,
+    LOG_FUNCTION,
+    SERVICES,
+    SHUTDOWN_TIMEOUT,
+    UI_METHODS,
+    UI_MODULES,
+    XHEADERS,
+    check_settings,
+)
 from cyclone.template import BaseLoader
 
 access_log = Logger(namespace="cyclone.access")
@@ -64,46 +78,48 @@ class Application(HTTPServer):
         error_handler: type[RequestHandler] | None = None,
         **settings: Any,
     ) -> None:
+        services = SERVICES.of(settings)
+        check_settings(settings, others=iter(services or ()))
         self.settings = ObjectDict(settings)
-        if self.settings.get("debug"):
+        if DEBUG.of(settings):
             self.settings.setdefault("serve_traceback", True)
             self.settings.setdefault("compiled_template_cache", False)
             self.settings.setdefault("static_hash_cache", False)
         super().__init__(
-            None, xheaders=bool(settings.get("xheaders")), limits=HTTPLimits.from_settings(settings)
+            None, xheaders=bool(XHEADERS.of(settings)), limits=HTTPLimits.from_settings(settings)
         )
-        self.shutdown_timeout = float(settings.get("shutdown_timeout", 10.0))
-        self.services = ServiceSet(settings.get("services"), reserved=self.settings)
+        self.shutdown_timeout = float(SHUTDOWN_TIMEOUT.of(settings))
+        self.services = ServiceSet(services, reserved=self.settings)
         self.settings.update(self.services)
         if transforms is None:
             self.transforms: list[type] = []
-            if settings.get("compress_response") or settings.get("gzip"):
+            if COMPRESS_RESPONSE.of(settings) or GZIP.of(settings):
                 self.transforms.append(GZipContentEncoding)
         else:
             self.transforms = list(transforms)
         self.default_host = default_host
         self.error_handler = error_handler
         # Resolved once: the handler for paths no route matches, and its arguments.
-        default_class = settings.get("default_handler_class")
+        default_class = DEFAULT_HANDLER_CLASS.of(settings)
         if isinstance(default_class, str):
             default_class = import_object(default_class)
         if default_class is not None:
             self._not_found: tuple[type[RequestHandler], dict[str, Any]] = (
                 default_class,
-                settings.get("default_handler_args") or {},
+                DEFAULT_HANDLER_ARGS.of(settings) or {},
             )
         else:
             self._not_found = (error_handler or ErrorHandler, {"status_code": 404})
         self.handlers = HostRules()
         self.named_handlers: dict[str, URLSpec] = {}
         self._single_host: list[URLSpec] | None = None
-        self._log_function: Callable[[RequestHandler], None] | None = settings.get("log_function")
+        self._log_function: Callable[[RequestHandler], None] | None = LOG_FUNCTION.of(settings)
         self.ui_modules: dict[str, type[UIModule]] = {
             **BUILTIN_UI_MODULES,
-            **load_ui_modules(settings.get("ui_modules", {})),
+            **load_ui_modules(UI_MODULES.of(settings) or {}),
         }
         self.ui_methods: dict[str, Callable[..., Any]] = load_ui_methods(
-            settings.get("ui_methods", {})
+            UI_METHODS.of(settings) or {}
         )
         # One loader per template directory, filled by the handlers that render.
         self.template_loaders: dict[str, BaseLoader] = {}

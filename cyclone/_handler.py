@@ -36,6 +36,7 @@ from cyclone._static_url import static_url_for
 from cyclone._xsrf import XSRFMixin
 from cyclone.httputil import HTTPInputError, format_timestamp, http_date, responses
 from cyclone.httputil import _normalize_name as _norm
+from cyclone.settings import LOGIN_URL, SERIALIZE_LISTS, SERVE_TRACEBACK, XSRF_COOKIES
 
 if TYPE_CHECKING:
     from cyclone._app_contract import HandlerApplication
@@ -283,7 +284,7 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
             self._write_buffer.append(chunk.encode("utf-8"))
             return
         if isinstance(chunk, dict) or (
-            isinstance(chunk, list) and self.settings.get("serialize_lists")
+            isinstance(chunk, list) and SERIALIZE_LISTS.of(self.settings)
         ):
             self._write_buffer.append(
                 json.dumps(chunk, separators=(",", ":")).replace("</", "<\\/").encode("utf-8")
@@ -458,7 +459,7 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Write the error page; override for custom pages. ``exc_info`` may be in kwargs."""
         exc_info = kwargs.get("exc_info")
-        if self.settings.get("serve_traceback") and exc_info:
+        if SERVE_TRACEBACK.of(self.settings) and exc_info:
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.finish(traceback_page(status_code, self._reason, exc_info))
             return
@@ -586,7 +587,7 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
             self._handle_request_exception(e)
 
     def _check_xsrf(self) -> None:
-        if not self.no_xsrf and self.settings.get("xsrf_cookies"):
+        if not self.no_xsrf and XSRF_COOKIES.of(self.settings):
             self.check_xsrf_cookie()
 
     def _set_user_then_prepare(self, user: Any) -> None:
@@ -653,7 +654,7 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
     def get_login_url(self) -> str:
         """The ``login_url`` setting (override for a per-handler login page)."""
         self.require_setting("login_url", "@cyclone.web.authenticated")
-        return self.settings["login_url"]
+        return LOGIN_URL.of(self.settings)
 
     def require_setting(self, name: str, feature: str = "this feature") -> None:
         """Raise if the Application has no ``name`` setting."""

@@ -28,6 +28,13 @@ from twisted.python.failure import Failure
 from cyclone import locale as _locale
 from cyclone._uimodule import ResourceRenderingMixin, UIModuleSet, bind_ui_methods
 from cyclone._util import ObjectDict
+from cyclone.settings import (
+    AUTOESCAPE,
+    COMPILED_TEMPLATE_CACHE,
+    TEMPLATE_LOADER,
+    TEMPLATE_PATH,
+    TEMPLATE_WHITESPACE,
+)
 from cyclone.template import BaseLoader, Loader
 
 if TYPE_CHECKING:
@@ -89,7 +96,7 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
         When it is None, templates are looked up next to the source file of
         the code that renders them.
         """
-        return self.settings.get("template_path")
+        return TEMPLATE_PATH.of(self.settings)
 
     def create_template_loader(self, template_path: str) -> BaseLoader:
         """The loader for ``template_path``; called once per directory per Application.
@@ -99,13 +106,14 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
         ``template_whitespace`` settings.
         """
         settings = self.settings
-        if settings.get("template_loader") is not None:
-            return settings["template_loader"]
+        loader = TEMPLATE_LOADER.of(settings)
+        if loader is not None:
+            return loader
         options: dict[str, Any] = {}
         if "autoescape" in settings:
-            options["autoescape"] = settings["autoescape"]
+            options["autoescape"] = AUTOESCAPE.of(settings)
         if "template_whitespace" in settings:
-            options["whitespace"] = settings["template_whitespace"]
+            options["whitespace"] = TEMPLATE_WHITESPACE.of(settings)
         return Loader(template_path, **options)
 
     def _template_loader(self) -> BaseLoader:
@@ -118,7 +126,7 @@ class TemplateRenderingMixin(ResourceRenderingMixin):
             loader = shared.get(directory)
             if loader is None:
                 loader = shared[directory] = self.create_template_loader(directory)
-            elif not self.settings.get("compiled_template_cache", True):
+            elif not COMPILED_TEMPLATE_CACHE.of(self.settings):
                 loader.reset()
             request_loaders[path] = loader
         return loader

@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cyclone.settings import COOKIE_SECRET, KEY_VERSION, SIGNED_VALUE_MIN_VERSION
+
 __all__ = [
     "DEFAULT_SIGNED_VALUE_MIN_VERSION",
     "DEFAULT_SIGNED_VALUE_VERSION",
@@ -232,7 +234,7 @@ class SignedCookiesMixin:
     settings: Any
 
     def _cookie_secret(self) -> Secret:
-        secret = self.settings.get("cookie_secret")
+        secret = COOKIE_SECRET.of(self.settings)
         if not secret:
             raise Exception(
                 "You must define the 'cookie_secret' setting in your application "
@@ -245,7 +247,7 @@ class SignedCookiesMixin:
     ) -> bytes:
         """Sign ``value`` under ``name`` with the application's current key."""
         secret = self._cookie_secret()
-        key_version = self.settings.get("key_version") if isinstance(secret, Mapping) else None
+        key_version = KEY_VERSION.of(self.settings) if isinstance(secret, Mapping) else None
         return create_signed_value(secret, name, value, version=version, key_version=key_version)
 
     def set_signed_cookie(
@@ -272,7 +274,7 @@ class SignedCookiesMixin:
         if value is None:
             value = self.get_cookie(name)  # type: ignore[attr-defined]
         if min_version is None:
-            min_version = self.settings.get("signed_value_min_version")
+            min_version = SIGNED_VALUE_MIN_VERSION.of(self.settings)
         return decode_signed_value(
             self._cookie_secret(), name, value, max_age_days=max_age_days, min_version=min_version
         )

@@ -34,6 +34,12 @@ from cyclone._conditional import if_range_allows, not_modified_since
 from cyclone._errors import HTTPError
 from cyclone._handler import RequestHandler
 from cyclone._static_url import StaticURLScheme, static_url_for
+from cyclone.settings import (
+    STATIC_HANDLER_ARGS,
+    STATIC_HANDLER_CLASS,
+    STATIC_PATH,
+    STATIC_URL_PREFIX,
+)
 
 __all__ = ["StaticFileHandler", "static_routes", "static_url_for"]
 
@@ -365,12 +371,12 @@ def static_routes(settings: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     ``{static_url_prefix}(.*)``, ``/(favicon\\.ico)`` and ``/(robots\\.txt)``, served
     by ``static_handler_class`` with ``static_handler_args``.
     """
-    static_path = settings.get("static_path")
+    static_path = STATIC_PATH.of(settings)
     if not static_path:
         return []
-    prefix = settings.get("static_url_prefix", "/static/")
-    handler_class = settings.get("static_handler_class", StaticFileHandler)
-    args = dict(settings.get("static_handler_args") or {})
+    prefix = STATIC_URL_PREFIX.of(settings)
+    handler_class = STATIC_HANDLER_CLASS.of(settings) or StaticFileHandler
+    args = dict(STATIC_HANDLER_ARGS.of(settings) or {})
     args["path"] = static_path
     return [
         (re.escape(prefix) + "(.*)", handler_class, args),

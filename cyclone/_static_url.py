@@ -19,6 +19,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from cyclone._util import import_object
+from cyclone.settings import STATIC_HANDLER_CLASS, STATIC_HASH_CACHE, STATIC_PATH, STATIC_URL_PREFIX
 
 __all__ = ["StaticURLScheme", "static_url_for"]
 
@@ -58,7 +59,7 @@ class StaticURLScheme:
     @classmethod
     def make_static_url(cls, settings: Any, path: str, include_version: bool = True) -> str:
         """The URL of static file ``path``, with ``?v=<hash>`` when the file can be read."""
-        url = settings.get("static_url_prefix", "/static/") + urllib.parse.quote(path)
+        url = STATIC_URL_PREFIX.of(settings) + urllib.parse.quote(path)
         if not include_version:
             return url
         version = cls.get_version(settings, path)
@@ -72,8 +73,8 @@ class StaticURLScheme:
 
         Cached per file unless the ``static_hash_cache`` setting is False.
         """
-        abs_path = cls.get_absolute_path(settings["static_path"], path)
-        if not settings.get("static_hash_cache", True):
+        abs_path = cls.get_absolute_path(STATIC_PATH.of(settings), path)
+        if not STATIC_HASH_CACHE.of(settings):
             return cls._read_version(abs_path)
         with cls._static_hashes_lock:
             if abs_path not in cls._static_hashes:
@@ -98,7 +99,7 @@ def static_url_for(handler: Any, path: str, include_host: bool | None = None, **
     attribute) the URL is absolute, on the request's scheme and host.
     """
     handler.require_setting("static_path", "static_url")
-    handler_class = handler.settings.get("static_handler_class", StaticURLScheme)
+    handler_class = STATIC_HANDLER_CLASS.of(handler.settings) or StaticURLScheme
     if isinstance(handler_class, str):
         handler_class = import_object(handler_class)
     url = handler_class.make_static_url(handler.settings, path, **kwargs)

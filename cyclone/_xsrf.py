@@ -22,6 +22,7 @@ from typing import Any
 
 from cyclone import escape
 from cyclone._errors import HTTPError
+from cyclone.settings import XSRF_COOKIE_KWARGS, XSRF_COOKIE_NAME
 
 __all__ = ["XSRFMixin", "decode_xsrf_token", "encode_xsrf_token"]
 
@@ -80,7 +81,7 @@ class XSRFMixin:
     @property
     def xsrf_cookie_name(self) -> str:
         """The name of the XSRF cookie (the ``xsrf_cookie_name`` setting)."""
-        return self.settings.get("xsrf_cookie_name", "_xsrf")
+        return XSRF_COOKIE_NAME.of(self.settings)
 
     @property
     def xsrf_token(self) -> bytes:
@@ -90,7 +91,7 @@ class XSRFMixin:
             version, raw, timestamp = self._get_raw_xsrf_token()
             token = encode_xsrf_token(raw, timestamp or time.time())
             if version is None:
-                kwargs = dict(self.settings.get("xsrf_cookie_kwargs") or {})
+                kwargs = dict(XSRF_COOKIE_KWARGS.of(self.settings) or {})
                 if "expires_days" not in kwargs and "max_age" not in kwargs:
                     kwargs["expires_days"] = 30 if self.current_user else None  # type: ignore[attr-defined]
                 self.set_cookie(self.xsrf_cookie_name, token, **kwargs)  # type: ignore[attr-defined]

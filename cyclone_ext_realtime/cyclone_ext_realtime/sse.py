@@ -24,11 +24,11 @@ from twisted.internet.task import LoopingCall
 
 from cyclone.web import RequestHandler, asynchronous
 from cyclone_ext_realtime.hub import HubMixin
+from cyclone_ext_realtime.settings import SSE_HEARTBEAT_INTERVAL
 
 __all__ = ["SSEHandler", "format_event"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-DEFAULT_HEARTBEAT = 15.0
 
 # Streams never end by themselves: the open ones are ended when the reactor shuts
 # down, so that a graceful shutdown does not wait for its timeout because of them.
@@ -130,7 +130,7 @@ class SSEHandler(HubMixin, RequestHandler):
         # also tells output transforms (compress_response) to leave the body alone.
         self.set_header("Content-Encoding", "identity")
         self.flush()
-        interval = self.settings.get("sse_heartbeat_interval", DEFAULT_HEARTBEAT)
+        interval = SSE_HEARTBEAT_INTERVAL.of(self.settings)
         if interval:
             self._heartbeat = LoopingCall(self._send_heartbeat)
             self._heartbeat.start(float(interval), now=False)

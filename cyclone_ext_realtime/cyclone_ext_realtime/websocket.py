@@ -31,12 +31,16 @@ from wsproto.utilities import generate_accept_token
 from cyclone.web import RequestHandler
 from cyclone_ext_realtime._deflate import PerMessageDeflate, parse_offers
 from cyclone_ext_realtime._protocol import (
-    DEFAULT_CLOSE_TIMEOUT,
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_WRITE_BUFFER_LIMIT,
     WebSocketClosedError,
     WebSocketEndpoint,
     WebSocketProtocol,
+)
+from cyclone_ext_realtime.settings import (
+    WEBSOCKET_CLOSE_TIMEOUT,
+    WEBSOCKET_MAX_MESSAGE_SIZE,
+    WEBSOCKET_PING_INTERVAL,
+    WEBSOCKET_PING_TIMEOUT,
+    WEBSOCKET_WRITE_BUFFER_LIMIT,
 )
 
 __all__ = ["WebSocketClosedError", "WebSocketHandler"]
@@ -154,7 +158,7 @@ class WebSocketHandler(WebSocketEndpoint, RequestHandler):
                 self.selected_subprotocol = chosen
                 self.set_header("Sec-WebSocket-Protocol", chosen)
         extensions = []
-        max_size = self.settings.get("websocket_max_message_size", DEFAULT_MAX_MESSAGE_SIZE)
+        max_size = WEBSOCKET_MAX_MESSAGE_SIZE.of(self.settings)
         options = self.get_compression_options()
         if options is not None:
             offers = parse_offers(headers.get_list("Sec-Websocket-Extensions"))
@@ -173,12 +177,10 @@ class WebSocketHandler(WebSocketEndpoint, RequestHandler):
             self,
             Connection(ConnectionType.SERVER, extensions),
             max_message_size=max_size,
-            ping_interval=settings.get("websocket_ping_interval"),
-            ping_timeout=settings.get("websocket_ping_timeout"),
-            write_buffer_limit=settings.get(
-                "websocket_write_buffer_limit", DEFAULT_WRITE_BUFFER_LIMIT
-            ),
-            close_timeout=settings.get("websocket_close_timeout", DEFAULT_CLOSE_TIMEOUT),
+            ping_interval=WEBSOCKET_PING_INTERVAL.of(settings),
+            ping_timeout=WEBSOCKET_PING_TIMEOUT.of(settings),
+            write_buffer_limit=WEBSOCKET_WRITE_BUFFER_LIMIT.of(settings),
+            close_timeout=WEBSOCKET_CLOSE_TIMEOUT.of(settings),
         )
         self.set_status(101)
         self.finish()
