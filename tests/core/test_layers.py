@@ -6,22 +6,46 @@ function-local and ``TYPE_CHECKING`` imports all count).
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 from layering import find_circles, import_graph, imports_of
 
 ROOT = Path(__file__).resolve().parents[2]
+# The core, every extension distribution of the workspace, and bench/.
 TREES = {
     "cyclone": (ROOT / "cyclone", "cyclone"),
-    "cyclone_ext_sql": (ROOT / "cyclone_ext_sql" / "cyclone_ext_sql", "cyclone_ext_sql"),
-    "cyclone_ext_realtime": (
-        ROOT / "cyclone_ext_realtime" / "cyclone_ext_realtime",
-        "cyclone_ext_realtime",
-    ),
-    "cyclone_ext_mail": (ROOT / "cyclone_ext_mail" / "cyclone_ext_mail", "cyclone_ext_mail"),
+    **{
+        ext.name: (ext / ext.name, ext.name)
+        for ext in sorted(ROOT.glob("cyclone_ext_*"))
+        if (ext / ext.name / "__init__.py").exists()
+    },
     "bench": (ROOT / "bench", None),
 }
+EXTENSIONS = [name for name in TREES if name.startswith("cyclone_ext_")]
+
+
+def test_every_extension_of_the_workspace_is_checked():
+    assert {"cyclone_ext_sql", "cyclone_ext_realtime"} <= set(EXTENSIONS)
+
+
+@pytest.mark.parametrize("extension", EXTENSIONS)
+def test_extensions_import_only_the_public_api_of_the_core(extension):
+    private = []
+    for path in sorted(TREES[extension][0].rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "cyclone" and any(p.startswith("_") for p in parts[1:]):
+                    private.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert private == []
 
 
 def test_the_graph_sees_every_kind_of_import():
