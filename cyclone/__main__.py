@@ -79,6 +79,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         apps = load_applications(listeners)
         workers = args.workers if args.workers is not None else 1
+        if workers < 0:
+            raise ServeError(f"-w/--workers takes 0 (one per core) or more, not {workers}")
         if workers == 0:
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
             workers = workers or os.cpu_count() or 1

@@ -357,23 +357,35 @@ def listen_all(reactor: Any, listeners: Sequence[Listener], apps: dict[Any, Any]
     return ports
 
 
-def start_logging(quiet: bool = False) -> None:
-    """The access log and everything else on stdout; with ``quiet``, warnings up on stderr."""
+def start_logging(quiet: bool = False, tag: str | None = None) -> None:
+    """The access log and everything else on stdout; with ``quiet``, warnings up on stderr.
+
+    ``tag`` (``worker 1234``) follows the system of each line, so the lines of
+    several worker processes sharing one output can be told apart.
+    """
     from twisted.logger import (
+        FileLogObserver,
         FilteringLogObserver,
         LogLevel,
         LogLevelFilterPredicate,
+        formatEventAsClassicLogText,
         globalLogBeginner,
-        textFileLogObserver,
     )
 
+    def format_event(event: dict[str, Any]) -> str | None:
+        if tag is not None:
+            level = event.get("log_level")
+            system = event.get("log_system") or "{}#{}".format(
+                event.get("log_namespace", "-"), getattr(level, "name", "-")
+            )
+            event = {**event, "log_system": f"{system} {tag}"}
+        return formatEventAsClassicLogText(event)
+
+    observer: Any = FileLogObserver(sys.stderr if quiet else sys.stdout, format_event)
     if quiet:
-        observer: Any = FilteringLogObserver(
-            textFileLogObserver(sys.stderr),
-            [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)],
+        observer = FilteringLogObserver(
+            observer, [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)]
         )
-    else:
-        observer = textFileLogObserver(sys.stdout)
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 

@@ -101,7 +101,7 @@ def run_worker(
     for fd, listener in zip(fds, listeners, strict=True):
         adopt(reactor, fd, listener, apps[(listener.app, listener.appopts)])
         os.close(fd)  # the port holds its own duplicate
-    start_logging(quiet)
+    start_logging(quiet, tag=f"worker {os.getpid()}")
     log = Logger(namespace="cyclone")
     _stop_at_end_of_stdin(reactor)
     served = list(apps.values())
