@@ -35,7 +35,7 @@ from cyclone._signing import SignedCookiesMixin
 from cyclone._static_url import static_url_for
 from cyclone._xsrf import XSRFMixin
 from cyclone.httputil import HTTPInputError, format_timestamp, http_date, responses
-from cyclone.httputil import _normalize_name as _norm
+from cyclone.httputil import normalize_header_name as _norm
 from cyclone.settings import LOGIN_URL, SERIALIZE_LISTS, SERVE_TRACEBACK, XSRF_COOKIES
 
 if TYPE_CHECKING:

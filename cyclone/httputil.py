@@ -42,6 +42,7 @@ __all__ = [
     "is_token",
     "is_valid_host",
     "is_valid_ip",
+    "normalize_header_name",
     "parse_body_arguments",
     "parse_cookie",
     "parse_header",
@@ -69,7 +70,7 @@ class HTTPInputError(ValueError):
 _normalized: dict[str, str] = {}
 
 
-def _normalize_name(name: str) -> str:
+def normalize_header_name(name: str) -> str:
     """``content-TYPE`` → ``Content-Type``, cached because the same few names repeat."""
     try:
         return _normalized[name]
@@ -101,7 +102,7 @@ class HTTPHeaders(MutableMapping[str, str]):
 
     def add(self, name: str, value: str) -> None:
         """Add a value, keeping any earlier value of the same name."""
-        norm = _normalize_name(name)
+        norm = normalize_header_name(name)
         existing = self._lists.get(norm)
         if existing is None:
             self._dict[norm] = value
@@ -112,7 +113,7 @@ class HTTPHeaders(MutableMapping[str, str]):
 
     def get_list(self, name: str) -> list[str]:
         """Every value of ``name``, or an empty list."""
-        return list(self._lists.get(_normalize_name(name), ()))
+        return list(self._lists.get(normalize_header_name(name), ()))
 
     getlist = get_list
 
@@ -139,21 +140,21 @@ class HTTPHeaders(MutableMapping[str, str]):
         return headers
 
     def __setitem__(self, name: str, value: str) -> None:
-        norm = _normalize_name(name)
+        norm = normalize_header_name(name)
         self._dict[norm] = value
         self._lists[norm] = [value]
 
     def __getitem__(self, name: str) -> str:
-        return self._dict[_normalize_name(name)]
+        return self._dict[normalize_header_name(name)]
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self._dict.get(_normalize_name(name), default)
+        return self._dict.get(normalize_header_name(name), default)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _normalize_name(name) in self._dict
+        return isinstance(name, str) and normalize_header_name(name) in self._dict
 
     def __delitem__(self, name: str) -> None:
-        norm = _normalize_name(name)
+        norm = normalize_header_name(name)
         del self._dict[norm]
         del self._lists[norm]
 
