@@ -217,7 +217,7 @@ def create_service(key: str, spec: ServiceSpec) -> Any:
         service = factory(bare_url, **options)
     except Exception as e:
         raise ServiceConfigError(f"{where}: {type(e).__name__}: {e}") from e
-    contract = plugins.Mailer if group == plugins.MAIL else plugins.Service
+    contract = plugins.CONTRACTS[group].returns or plugins.Service
     problems = plugins.contract_problems(service, contract)
     if problems:
         raise ServiceConfigError(
