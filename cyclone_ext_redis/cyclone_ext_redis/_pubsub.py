@@ -31,8 +31,8 @@ from twisted.internet import defer, reactor, task
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from cyclone_ext_redis._connection import ConnectionSettings, PoolFactory
 from cyclone_ext_redis._errors import RedisUnavailable
-from cyclone_ext_redis._pool import ConnectionSettings, PoolFactory
 from cyclone_ext_redis._protocol import SubscriberConnection
 
 __all__ = ["Subscriber", "Subscription"]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import txredisapi
-from conftest import SHARED_DB, cli, run, storage
+from redis_servers import SHARED_DB, cli, run, storage
 from twisted.internet import defer
 
 from cyclone import plugins

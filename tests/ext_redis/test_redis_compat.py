@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED_DB, cli, run
+from redis_servers import SHARED_DB, cli, run
 from twisted.internet import reactor
 from waiting import wait_until
 

@@ -12,7 +12,7 @@ import json
 import time
 
 import pytest
-from conftest import free_port, run
+from redis_servers import free_port, run
 from twisted.internet import defer, reactor, task
 from waiting import wait_until
 

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from conftest import cli, run
+from redis_servers import cli, run
 from twisted.internet import defer, reactor, task
 from twisted.logger import globalLogPublisher
 from waiting import wait_until
@@ -139,7 +139,7 @@ def test_a_subscriber_that_falls_behind_is_warned_about(open_pool, shared, name)
 
 
 def test_subscribe_fails_fast_while_redis_is_down_and_starts_later(servers, open_pool):
-    from conftest import free_port
+    from redis_servers import free_port
 
     port = free_port()
     pool = open_pool(f"redis://127.0.0.1:{port}/0?connect_timeout=1&reconnect_delay=0.2")

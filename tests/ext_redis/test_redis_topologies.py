@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import cli, free_port, run
+from redis_servers import cli, free_port, run
 from twisted.internet import defer
 from waiting import wait_until
 
