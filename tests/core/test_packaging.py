@@ -224,3 +224,17 @@ def test_core_alone_names_the_extras(wheelhouse: Path, tmp_path: Path) -> None:
         assert message is not None, f"{module} imported without its extension"
         assert message.startswith(f"{module} is provided by "), message
         assert f"pip install 'cyclone[{extra}]'" in message, message
+
+    # A service URL of an extension that is not installed names its extra too.
+    probe = (
+        "from cyclone.web import Application\n"
+        "try:\n"
+        "    Application([], services={'cache': 'redis://:hunter2@127.0.0.1:6379/0'})\n"
+        "except Exception as e:\n"
+        "    print(e)\n"
+    )
+    message = _run(python, "-c", probe, cwd=tmp_path).stdout
+    assert message.startswith("services['cache'] (redis://:***@127.0.0.1:6379/0): "), message
+    assert "unknown scheme 'redis'" in message, message
+    assert "pip install 'cyclone[redis]'" in message, message
+    assert "hunter2" not in message

@@ -151,21 +151,6 @@ def test_a_bad_url_error_masks_the_password(memory):
     assert "hunter2" not in message
 
 
-def test_an_unknown_well_known_scheme_names_the_extra(memory):
-    from cyclone import plugins
-
-    if "redis" in plugins.names(plugins.STORAGE):
-        pytest.skip("the redis extension is installed here")
-    with pytest.raises(ServiceConfigError) as info:
-        Application([], services={"cache": "redis://:pw@127.0.0.1:6379/0"})
-    message = str(info.value)
-    assert message.startswith("services['cache'] (redis://:***@127.0.0.1:6379/0): ")
-    assert "unknown scheme 'redis'" in message and "memory" in message
-    assert "'redis' is provided by the Redis extension (cyclone-ext-redis)" in message
-    assert "not available yet in this release of cyclone" in message
-    assert "once it is: pip install 'cyclone[redis]'" in message
-
-
 def test_service_names_must_be_identifiers_and_not_settings(memory):
     with pytest.raises(ServiceConfigError, match="the name 'my-db' must be an identifier"):
         Application([], services={"my-db": "memory://x"})
