@@ -2,7 +2,8 @@
 
 Strategy: :class:`HTTPServer` is a Twisted ``ServerFactory`` that builds one
 :class:`~cyclone._http1.HTTPConnection` per client (the wire protocol lives in
-``cyclone._http1``) and hands each complete request to ``request_callback``.
+``cyclone._http1``, a Twisted shell around the sans-IO ``cyclone._h1_reader``
+and ``cyclone._h1_framing``) and hands each complete request to ``request_callback``.
 The server keeps the set of its connections, which gives it two things cheaply:
 timeouts without a timer per request (each connection records a deadline and
 one sweeper checks the deadlines a few times a second), and graceful shutdown
