@@ -22,6 +22,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from twisted.internet import defer
+from twisted.internet.protocol import ProcessProtocol
+
 from cyclone._options import Listener
 from cyclone._serve import install_second_signal_handlers, served_url
 from cyclone._sockets import open_socket, reuseport_available
@@ -63,6 +66,57 @@ def _forget_bytecode(paths: list[str]) -> None:
                 pass
 
 
+class Worker(ProcessProtocol):
+    """One child; ``ready`` fires with its report, ``ended`` with its end."""
+
+    def __init__(self, supervisor: Supervisor, slot: int) -> None:
+        self.supervisor = supervisor
+        self.slot = slot
+        self.report = b""
+        self.ready: defer.Deferred[dict[str, Any]] = defer.Deferred()
+        self.ended: defer.Deferred[None] = defer.Deferred()
+        self.started = time.monotonic()
+        self.pid: int | None = None
+
+    def connectionMade(self) -> None:
+        self.pid = self.transport.pid
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        if childFD != READY_FD:
+            return
+        self.report += data
+        while b"\n" in self.report:
+            line, self.report = self.report.split(b"\n", 1)
+            message = json.loads(line)
+            if "standby" in message:
+                self.supervisor.log.info(
+                    "cyclone run: worker {pid} standing by for the next reload",
+                    pid=message["standby"],
+                )
+            elif "serving" in message and not self.ready.called:
+                self.ready.callback(message)
+
+    def processEnded(self, reason: Any) -> None:
+        self.supervisor.alive.discard(self)
+        if not self.ready.called:
+            self.ready.errback(RuntimeError(_describe_status(reason)))
+            self.ready.addErrback(lambda _: None)  # a spare nobody waited for
+        self.ended.callback(None)
+        self.supervisor.worker_ended(self, reason)
+
+    def go(self) -> None:
+        if self.transport is not None and self.pid is not None:
+            self.transport.writeToChild(0, b"go\n")
+
+    def terminate(self, name: str = "TERM") -> None:
+        from twisted.internet.error import ProcessExitedAlready
+
+        try:
+            self.transport.signalProcess(name)
+        except (ProcessExitedAlready, OSError):
+            pass
+
+
 class Supervisor:
     """Runs ``workers`` worker processes on the listeners' sockets; reloads if ``reload``."""
 
@@ -76,8 +130,6 @@ class Supervisor:
         reload: bool,
         log: Any,
     ) -> None:
-        from twisted.internet.protocol import ProcessProtocol
-
         self.reactor = reactor
         self.run_argv = list(run_argv)
         self.listeners = list(listeners)
@@ -96,60 +148,6 @@ class Supervisor:
         self._poller: Any = None
         timeouts = [float(getattr(app, "shutdown_timeout", 10.0)) for app in apps.values()]
         self.stop_timeout = max(timeouts, default=10.0) + 5.0
-        supervisor = self
-
-        class Worker(ProcessProtocol):
-            """One child; ``ready`` fires with its report, ``ended`` with its end."""
-
-            def __init__(self, slot: int) -> None:
-                from twisted.internet import defer
-
-                self.slot = slot
-                self.report = b""
-                self.ready: defer.Deferred[dict[str, Any]] = defer.Deferred()
-                self.ended: defer.Deferred[None] = defer.Deferred()
-                self.started = time.monotonic()
-                self.pid: int | None = None
-
-            def connectionMade(self) -> None:
-                self.pid = self.transport.pid
-
-            def childDataReceived(self, childFD: int, data: bytes) -> None:
-                if childFD != READY_FD:
-                    return
-                self.report += data
-                while b"\n" in self.report:
-                    line, self.report = self.report.split(b"\n", 1)
-                    message = json.loads(line)
-                    if "standby" in message:
-                        supervisor.log.info(
-                            "cyclone run: worker {pid} standing by for the next reload",
-                            pid=message["standby"],
-                        )
-                    elif "serving" in message and not self.ready.called:
-                        self.ready.callback(message)
-
-            def processEnded(self, reason: Any) -> None:
-                supervisor.alive.discard(self)
-                if not self.ready.called:
-                    self.ready.errback(RuntimeError(_describe_status(reason)))
-                    self.ready.addErrback(lambda _: None)  # a spare nobody waited for
-                self.ended.callback(None)
-                supervisor.worker_ended(self, reason)
-
-            def go(self) -> None:
-                if self.transport is not None and self.pid is not None:
-                    self.transport.writeToChild(0, b"go\n")
-
-            def terminate(self, name: str = "TERM") -> None:
-                from twisted.internet.error import ProcessExitedAlready
-
-                try:
-                    self.transport.signalProcess(name)
-                except (ProcessExitedAlready, OSError):
-                    pass
-
-        self.Worker = Worker
 
     # -- starting ----------------------------------------------------------------------
 
@@ -215,7 +213,7 @@ class Supervisor:
         argv += ["--worker-fds", ",".join(numbers), "--ready-fd", str(READY_FD)]
         if standby:
             argv.append("--standby")
-        worker = self.Worker(slot)
+        worker = Worker(self, slot)
         self.reactor.spawnProcess(worker, sys.executable, argv, env=dict(os.environ), childFDs=fds)
         self.alive.add(worker)
         if not standby:
@@ -248,8 +246,8 @@ class Supervisor:
         slot = worker.slot
 
         def replace() -> None:
-            if self.stopping:
-                return
+            if self.stopping or self.current[slot] is not worker:
+                return  # stopped, or a reload has put a new worker in the slot meanwhile
             fresh = self.spawn(slot, standby=False)
             self.current[slot] = fresh
             fresh.ready.addCallbacks(self._first_ready, lambda _: None)
@@ -280,8 +278,6 @@ class Supervisor:
         self._poller = self.reactor.callLater(POLL_INTERVAL, self.poll)
 
     def do_reload(self, edits: list[str]) -> None:
-        from twisted.internet import defer
-
         self.reloading = True
         shown = ", ".join(os.path.relpath(p) for p in edits[:3])
         more = f" and {len(edits) - 3} more" if len(edits) > 3 else ""
@@ -352,8 +348,6 @@ class Supervisor:
 
     def stop(self) -> Any:
         """Stop accepting, ask every worker to drain, and wait for them to end."""
-        from twisted.internet import defer
-
         self.stopping = True
         if self._poller is not None and self._poller.active():
             self._poller.cancel()
