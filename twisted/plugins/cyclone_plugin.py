@@ -9,6 +9,7 @@ reactor; the options are :data:`cyclone._options.OPTIONS` (shared with
 from __future__ import annotations
 
 import getopt
+import sys
 from typing import Any
 
 from twisted.application.service import IServiceMaker
@@ -33,8 +34,9 @@ class Options(usage.Options):
     def parseOptions(self, options: list[str] | None = None) -> None:
         # Which options the command line set (a default --ssl-cert means no TLS on --port).
         self.given: set[str] = set()
+        args = sys.argv[1:] if options is None else list(options)
         try:
-            found, _ = getopt.getopt(list(options or ()), self.shortOpt, self.longOpt)
+            found, _ = getopt.getopt(args, self.shortOpt, self.longOpt)
         except getopt.error:
             found = []  # the parse below reports it
         for opt, _value in found:
