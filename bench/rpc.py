@@ -167,7 +167,7 @@ def bench(server: Server, scenarios: tuple[str, ...], args: argparse.Namespace) 
             passes = []
             for _ in range(args.passes):
                 if args.quiet_wait > 0:
-                    harness.wait_for_quiet(args.quiet_wait, threshold=1.15)  # wrk is one core
+                    harness.wait_for_quiet(args.quiet_wait)
                 passes.append(wrk(port, scenario, args.duration, running.proc.pid))
             errors: dict[str, int] = {}
             for p in passes:
@@ -196,12 +196,18 @@ def bench(server: Server, scenarios: tuple[str, ...], args: argparse.Namespace) 
 # -- the section of docs/benchmarks.md --------------------------------------------------
 
 
-def ratio(results: dict, scenario: str) -> float | None:
+def _per_cpu(cell: dict) -> float:
+    """Calls per second of the server's own CPU time (less sensitive to a busy machine)."""
+    return cell["rps"] / cell["server_cpu"] if cell["server_cpu"] else 0.0
+
+
+def ratio(results: dict, scenario: str, per_cpu: bool = False) -> float | None:
     base = results["servers"].get("cyclone2", {}).get(scenario)
     peer = results["servers"].get(PEERS[scenario], {}).get(scenario)
-    if not base or not peer or not peer["rps"]:
+    if not base or not peer:
         return None
-    return base["rps"] / peer["rps"]
+    value = _per_cpu if per_cpu else (lambda cell: cell["rps"])
+    return value(base) / value(peer) if value(peer) else None
 
 
 def render(results: dict) -> str:
@@ -221,8 +227,9 @@ def render(results: dict) -> str:
         f"on {meta['date']} ({meta['passes']} passes of {meta['duration_s']:g} s, medians;"
         f" server on CPU {harness.SERVER_CPU}, wrk on CPU {harness.CLIENT_CPU}).",
         "",
-        "| server | protocol | calls/s | p50 ms | p99 ms | server CPU | wrk errors |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| server | protocol | calls/s | p50 ms | p99 ms | server CPU | calls per CPU-second "
+        "| wrk errors |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, server in results["servers"].items():
         for scenario, cell in server.items():
@@ -230,18 +237,34 @@ def render(results: dict) -> str:
             lines.append(
                 f"| {results['labels'][name]} | {scenario} | {cell['rps']:,.0f} | "
                 f"{cell['p50_us'] / 1000:.2f} | {cell['p99_us'] / 1000:.2f} | "
-                f"{100 * cell['server_cpu']:.0f}% | {errors or 'none'} |"
+                f"{100 * cell['server_cpu']:.0f}% | {_per_cpu(cell):,.0f} | {errors or 'none'} |"
             )
-    lines += ["", "Ratios (cyclone 2 calls/s divided by the peer's):", ""]
+    lines += [
+        "",
+        "Ratios: cyclone 2's calls/s divided by the peer's, and (in brackets) the same for",
+        "calls per second of the server's own CPU time, which depends less on what else",
+        "the machine was doing during the run:",
+        "",
+    ]
     for scenario, peer in PEERS.items():
-        r = ratio(results, scenario)
+        r, rc = ratio(results, scenario), ratio(results, scenario, per_cpu=True)
         if r is None:
             continue
         goal = f" (target ≥ {TARGET}x: {'met' if r >= TARGET else 'not met'})"
+        per_cpu = f" [{rc:.2f}x per CPU-second]" if rc is not None else ""
         lines.append(
-            f"- {scenario}: {r:.2f}x {results['labels'][peer]}"
+            f"- {scenario}: {r:.2f}x {results['labels'][peer]}{per_cpu}"
             + (goal if scenario == "xmlrpc" else "")
         )
+    load = meta.get("machine", {}).get("loadavg_start")
+    if load:
+        lines += [
+            "",
+            f"Load average when the run started: {', '.join(f'{x:.2f}' for x in load)} on "
+            f"{meta['machine'].get('cores', '?')} cores. Above about 1 (other processes"
+            " competing for the server's core) the calls/s are low and noisy; compare the",
+            "ratios, best the per-CPU-second ones, rather than the absolute numbers.",
+        ]
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()), ""]
     return "\n".join(lines)
 
