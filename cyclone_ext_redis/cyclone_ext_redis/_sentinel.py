@@ -49,12 +49,10 @@ class SentinelEndpoint:
         service: str,
         *,
         timeout: float = 5.0,
-        wrap: Callable[[Any, str], Any] | None = None,
     ) -> None:
         self.sentinels = list(sentinels)
         self.service = service
         self.timeout = timeout
-        self.wrap = wrap
         self.master: tuple[str, int] | None = None
 
     async def master_address(self) -> tuple[str, int]:
@@ -76,9 +74,7 @@ class SentinelEndpoint:
     def connect(self, protocol_factory: Any) -> defer.Deferred[Any]:
         async def connect() -> Any:
             host, port = self.master = await self.master_address()
-            endpoint: Any = HostnameEndpoint(reactor, host, port, timeout=self.timeout)
-            if self.wrap is not None:
-                endpoint = self.wrap(endpoint, host)
+            endpoint = HostnameEndpoint(reactor, host, port, timeout=self.timeout)
             return await endpoint.connect(protocol_factory)
 
         return defer.ensureDeferred(connect())
