@@ -149,9 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
         " and reloading.",
     )
     for option in OPTIONS:
-        flags = [f"--{option.long}"] + ([f"-{option.short}"] if option.short else [])
+        flags = ([f"-{option.short}"] if option.short else []) + [f"--{option.long}"]
         shown = f" (default: {option.default})" if option.default is not None else ""
-        run.add_argument(*flags, type=option.type, default=None, help=option.help + shown)
+        run.add_argument(
+            *flags,
+            type=option.type,
+            default=None,
+            metavar=option.metavar,
+            help=option.help + shown,
+        )
     run.add_argument(
         "-w",
         "--workers",

@@ -26,26 +26,30 @@ class Option(NamedTuple):
     default: Any
     help: str
     type: type = str
+    metavar: str = "NAME"
 
 
 OPTIONS: list[Option] = [
     Option("app", "r", None, "dotted name of the Application (or a function returning one)"),
-    Option("appopts", "c", None, "a string passed to the Application factory, e.g. a config file"),
-    Option("port", "p", 8888, "TCP port to listen on (0: any free port)", int),
-    Option("listen", "l", "127.0.0.1", "interface to bind"),
-    Option("unix", None, None, "listen on this UNIX socket path instead of TCP"),
-    Option("ssl-app", None, None, "the Application served over TLS (same as --app)"),
-    Option("ssl-appopts", None, None, "a string passed to the --ssl-app factory"),
-    Option("ssl-port", None, 8443, "TCP port of --ssl-app", int),
-    Option("ssl-listen", None, "127.0.0.1", "interface to bind for --ssl-app"),
     Option(
-        "ssl-cert",
-        None,
-        "server.crt",
-        "PEM certificate (for --ssl-app; given alone: TLS on --port)",
+        "appopts", "c", None, "a string passed to the Application factory (a config file)",
+        metavar="STRING",
     ),
-    Option("ssl-key", None, "server.key", "PEM private key"),
-]
+    Option("port", "p", 8888, "TCP port to listen on (0: any free port)", int, "PORT"),
+    Option("listen", "l", "127.0.0.1", "interface to bind", metavar="ADDRESS"),
+    Option("unix", None, None, "listen on this UNIX socket path instead of TCP", metavar="PATH"),
+    Option("ssl-app", None, None, "the Application served over TLS (same as --app)"),
+    Option(
+        "ssl-appopts", None, None, "a string passed to the --ssl-app factory", metavar="STRING"
+    ),
+    Option("ssl-port", None, 8443, "TCP port of --ssl-app", int, "PORT"),
+    Option("ssl-listen", None, "127.0.0.1", "interface to bind for --ssl-app", metavar="ADDRESS"),
+    Option(
+        "ssl-cert", None, "server.crt",
+        "PEM certificate (for --ssl-app; given alone: TLS on --port)", metavar="FILE",
+    ),
+    Option("ssl-key", None, "server.key", "PEM private key", metavar="FILE"),
+]  # fmt: skip
 
 DEFAULTS: dict[str, Any] = {option.long: option.default for option in OPTIONS}
 
