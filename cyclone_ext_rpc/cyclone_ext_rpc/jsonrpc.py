@@ -41,6 +41,12 @@ _ID_TYPES = (str, int, float)
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
     """True when lists and objects in ``value`` nest deeper than ``limit`` (no recursion)."""
+    if limit >= 2:  # the common case: params of plain values only
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, list | dict):
+                break
+        else:
+            return False
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -51,12 +57,23 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-
-
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
+
+
+# Made once: json.dumps and json.loads with options build a new coder on every call.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode
+_decode = json.JSONDecoder(parse_constant=_not_json).decode
+
+
+def _loads(payload: bytes | str) -> Any:
+    if isinstance(payload, bytes | bytearray):
+        # JSON text starts with "{" or "[" in UTF-8 (else: let json tell UTF-16/32 or a BOM).
+        utf8 = payload[:1] in (b"{", b"[") and payload[1:2] != b"\x00"
+        payload = payload.decode(
+            "utf-8" if utf8 else json.detect_encoding(payload), "surrogatepass"
+        )
+    return _decode(payload)
 
 
 def _valid_id(value: Any) -> bool:
@@ -135,7 +152,7 @@ class JsonRpcMixin:
     def answer_jsonrpc(self, payload: bytes | str) -> str | defer.Deferred[str | None] | None:
         """Like :meth:`process_jsonrpc`, but synchronous when every method was."""
         try:
-            data = json.loads(payload, parse_constant=_not_json)
+            data = _loads(payload)
         except (ValueError, RecursionError):
             return _dumps(self._error(PARSE_ERROR, None, True))
         if not isinstance(data, list):
@@ -230,26 +247,33 @@ class JsonRpcMixin:
         if method is None:
             return None if notification else self._error(METHOD_NOT_FOUND, req_id, v2)
 
-        def done(result: Any) -> dict[str, Any] | None:
-            if notification:
-                return None
-            return self._response(req_id, v2, result=result)
-
-        def failed(failure: Failure) -> dict[str, Any] | None:
-            error, unexpected = error_of(failure.value, self._debug())
-            if unexpected:
-                log.failure("JSON-RPC method {method!r} failed", failure, method=method_name)
-            if notification:
-                return None
-            return self._response(req_id, v2, error=error)
-
         try:
-            result = invoke(method, params, self.rpc_context())
+            result = invoke(method, params, self.rpc_context)
         except Exception:
-            return failed(Failure())
+            return self._failed(Failure(), method_name, req_id, v2, notification)
         if isinstance(result, defer.Deferred):
-            return result.addCallbacks(done, failed)
-        return done(result)
+            return result.addCallbacks(
+                self._done,
+                self._failed,
+                callbackArgs=(req_id, v2, notification),
+                errbackArgs=(method_name, req_id, v2, notification),
+            )
+        if notification:
+            return None
+        if v2:
+            return {"jsonrpc": "2.0", "result": result, "id": req_id}
+        return {"result": result, "error": None, "id": req_id}
+
+    def _done(self, result: Any, req_id: Any, v2: bool, notification: bool) -> Any:
+        return None if notification else self._response(req_id, v2, result=result)
+
+    def _failed(
+        self, failure: Failure, method_name: str, req_id: Any, v2: bool, notification: bool
+    ) -> dict[str, Any] | None:
+        error, unexpected = error_of(failure.value, self._debug())
+        if unexpected:
+            log.failure("JSON-RPC method {method!r} failed", failure, method=method_name)
+        return None if notification else self._response(req_id, v2, error=error)
 
 
 class JsonrpcRequestHandler(JsonRpcMixin, RequestHandler):

@@ -230,22 +230,30 @@ def signature_of(method: Callable[..., Any]) -> Signature:
     return result
 
 
-def invoke(
-    method: Callable[..., Any],
-    params: list[Any] | dict[str, Any] | None,
-    context: RpcContext,
-) -> Any:
+_PLAIN_RESULTS = frozenset((type(None), str, int, float, bool, list, dict, bytes, tuple))
+
+ContextSource = RpcContext | Callable[[], RpcContext]
+
+
+def invoke(method: Callable[..., Any], params: list[Any] | dict[str, Any] | None,
+           context: ContextSource) -> Any:  # fmt: skip
     """Check ``params`` against ``method`` and call it: its result, or a Deferred of it.
 
-    A synchronous result is returned as it is (no Deferred on the fast path); a
-    coroutine becomes a Deferred. Raises :class:`JsonRpcError` for invalid params
-    or a missing user, and whatever a synchronous method raised.
+    ``context`` is an :class:`RpcContext`, or a function that makes one (called only
+    for a method that needs it). A synchronous result is returned as it is (no
+    Deferred on the fast path); a coroutine becomes a Deferred. Raises
+    :class:`JsonRpcError` for invalid params or a missing user, and whatever a
+    synchronous method raised.
     """
     sig = _cache.get(getattr(method, "__func__", method)) or signature_of(method)
-    if sig.needs_user and not context.current_user:
+    if (sig.needs_user or sig.context_param is not None) and callable(context):
+        context = context()
+    if sig.needs_user and not context.current_user:  # type: ignore[union-attr]
         raise JsonRpcError(UNAUTHORIZED, "Unauthorized", {"status": 403})
-    args, kwargs = sig.arguments(params, context)
+    args, kwargs = sig.arguments(params, context)  # type: ignore[arg-type]
     result = method(*args, **kwargs)
+    if type(result) in _PLAIN_RESULTS:
+        return result
     if isinstance(result, defer.Deferred):
         return result
     if inspect.isawaitable(result):
@@ -256,7 +264,7 @@ def invoke(
 def call_method(
     method: Callable[..., Any],
     params: list[Any] | dict[str, Any] | None,
-    context: RpcContext,
+    context: ContextSource,
 ) -> defer.Deferred[Any]:
     """Like :func:`invoke`, always through a Deferred (failures included)."""
     try:

@@ -222,7 +222,7 @@ class XmlrpcRequestHandler(RequestHandler):
             except Fault as fault:
                 answers.append(defer.succeed(_fault_struct(fault)))
                 continue
-            d = call_method(method, list(params), self.rpc_context())
+            d = call_method(method, list(params), self.rpc_context)
             d.addCallbacks(
                 self._multicall_result, lambda f, n=name: _fault_struct(self._fault(f, n))
             )
@@ -255,7 +255,7 @@ class XmlrpcRequestHandler(RequestHandler):
             self._write_fault(fault)
             return None
         try:
-            result = invoke(method, list(params), self.rpc_context())
+            result = invoke(method, list(params), self.rpc_context)
         except Exception:
             self._write_fault(self._fault(Failure(), name))
             return None

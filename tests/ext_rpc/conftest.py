@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from rpc_app import application
+from rpc_http import post
 
 
 @pytest.fixture
@@ -19,20 +19,6 @@ def port(serve: Any) -> int:
 @pytest.fixture
 def debug_port(serve: Any) -> int:
     return serve(application(debug=True))
-
-
-def post(port: int, path: str, body: bytes | str, headers: dict[str, str] | None = None):
-    """POST ``body``; returns (status, headers, body bytes)."""
-    data = body.encode() if isinstance(body, str) else body
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", data=data, method="POST",
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 @pytest.fixture

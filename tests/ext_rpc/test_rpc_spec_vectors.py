@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import post
+from rpc_http import post
 
 VECTORS = [
     # rpc call with positional parameters

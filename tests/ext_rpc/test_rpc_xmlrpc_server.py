@@ -6,8 +6,8 @@ import datetime
 import xmlrpc.client
 
 import pytest
-from conftest import post
 from rpc_app import application
+from rpc_http import post
 from twisted.web.xmlrpc import Proxy
 
 from cyclone.testing import call
