@@ -138,6 +138,17 @@ class XmlHandler(XmlrpcRequestHandler):
     def xmlrpc_kind(self, value: Any) -> str:
         return type(value).__name__
 
+    @cyclone.web.authenticated
+    def xmlrpc_private(self) -> str:
+        return f"for {self.current_user}"
+
+    @authenticated
+    def xmlrpc_marked(self) -> str:
+        return "marked"
+
+    def get_current_user(self) -> Any:
+        return self.request.headers.get("X-User")
+
 
 class XmlNoneHandler(XmlHandler):
     allowNone = True

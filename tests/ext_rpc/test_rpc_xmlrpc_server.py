@@ -55,6 +55,15 @@ def test_traceback_with_debug(debug_port):
     assert "ValueError: secret detail" in info.value.faultString
 
 
+def test_current_user_and_authenticated(port):
+    assert proxy(port, headers=[("X-User", "ann")]).private() == "for ann"
+    assert proxy(port, headers=[("X-User", "ann")]).marked() == "marked"
+    for name in ("private", "marked"):
+        with pytest.raises(xmlrpc.client.Fault) as info:
+            getattr(proxy(port), name)()
+        assert info.value.faultCode == -32001
+
+
 def test_allow_none(port):
     with pytest.raises(xmlrpc.client.Fault) as info:
         proxy(port).none()  # the server does not allow None
