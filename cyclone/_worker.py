@@ -5,8 +5,10 @@ the listening sockets arrive as descriptors 4, 5, ... (one per listener, in the 
 of :func:`cyclone._options.plan_listeners`), and descriptor 3 is a pipe on which the
 worker reports, one JSON object a line, that it stands by (``--standby``) and,
 once its reactor runs, that it serves (with the paths a reloader should watch).
-Its stdin is a pipe from the supervisor: end of file there (the supervisor died)
-stops the worker gracefully, so no worker outlives its parent.
+Its stdin is a pipe from the supervisor: a ``close`` line there closes the
+connections still open (a second SIGTERM to the supervisor; a second signal to
+the worker could merge with the first, pending one), and end of file (the
+supervisor died) stops the worker gracefully, so no worker outlives its parent.
 
 ``--standby`` imports the framework, then waits for a line on stdin before it loads
 the application: a reload then costs only the import of the user's own code.
@@ -39,22 +41,37 @@ def _read_line(fd: int) -> bytes | None:
     return line
 
 
-def _stop_at_end_of_stdin(reactor: Any) -> None:
-    def watch() -> None:
-        while os.read(0, 4096):
-            pass
+def _stop(reactor: Any) -> None:
+    from twisted.internet.error import ReactorNotRunning
 
-        def stop() -> None:
-            from twisted.internet.error import ReactorNotRunning
+    try:
+        reactor.stop()
+    except ReactorNotRunning:
+        pass  # already stopping
 
-            try:
-                reactor.stop()
-            except ReactorNotRunning:
-                pass
 
-        reactor.callFromThread(stop)
+def _close_now(reactor: Any, apps: Sequence[Any], log: Any) -> None:
+    """What a second signal does in a single process: close what is open, and stop."""
+    count = sum(len(getattr(app, "connections", ())) for app in apps)
+    log.warn(
+        "The supervisor was signalled again: closing the {count} connection(s) still open",
+        count=count,
+    )
+    for app in apps:
+        app.drained(0)
+    _stop(reactor)
 
-    threading.Thread(target=watch, name="cyclone-parent-watch", daemon=True).start()
+
+def _follow_supervisor(reactor: Any, apps: Sequence[Any], log: Any) -> None:
+    """Read the supervisor's lines on stdin: ``close`` closes now; end of file stops."""
+
+    def follow() -> None:
+        while (line := _read_line(0)) is not None:
+            if line.strip() == b"close":
+                reactor.callFromThread(_close_now, reactor, apps, log)
+        reactor.callFromThread(_stop, reactor)
+
+    threading.Thread(target=follow, name="cyclone-supervisor", daemon=True).start()
 
 
 def _report_ready(fd: int, apps: Sequence[Any], listeners: Sequence[Listener]) -> None:
@@ -91,8 +108,8 @@ def run_worker(
 
     if standby:
         _send(ready_fd, {"standby": os.getpid()})
-        if _read_line(0) is None:
-            return 0  # the supervisor went away before it needed this one
+        if _read_line(0) != b"go\n":
+            return 0  # the supervisor went away (or is stopping) before it needed this one
     try:
         apps = load_applications(listeners)
     except ServeError as e:
@@ -103,8 +120,8 @@ def run_worker(
         os.close(fd)  # the port holds its own duplicate
     start_logging(quiet, tag=f"worker {os.getpid()}")
     log = Logger(namespace="cyclone")
-    _stop_at_end_of_stdin(reactor)
     served = list(apps.values())
+    _follow_supervisor(reactor, served, log)
     reactor.callWhenRunning(install_second_signal_handlers, reactor, served, log)
     reactor.callWhenRunning(_report_ready, ready_fd, served, listeners)
     reactor.run()

@@ -33,7 +33,7 @@ APP = textwrap.dedent(
     class Slow(cyclone.web.RequestHandler):
         async def get(self):
             open(f"slow-started-{os.getpid()}", "w").close()  # the test waits for it
-            await task.deferLater(reactor, 1.5, lambda: None)
+            await task.deferLater(reactor, float(self.get_argument("s", "1.5")), lambda: None)
             self.write(f"slow done by {os.getpid()}")
 
 
@@ -116,12 +116,12 @@ def test_a_second_sigterm_is_passed_on_and_closes_what_is_open(app_dir, server):
     proc, port, _ = _start(server, app_dir, "2")
     busy = socket.create_connection(("127.0.0.1", port), timeout=10)
     with busy:
-        busy.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        busy.sendall(b"GET /slow?s=30 HTTP/1.1\r\nHost: x\r\n\r\n")
         wait_until(lambda: list(app_dir.glob("slow-started-*")), 10)
         proc.proc.send_signal(signal.SIGTERM)
         proc.wait_for_line("Received SIGTERM, shutting down")
         proc.proc.send_signal(signal.SIGTERM)
-        assert proc.wait() == 0
+        assert proc.wait(timeout=8) == 0  # before the 10 s shutdown_timeout would abort it
         try:
             assert busy.recv(100) == b""  # closed (aborted), not answered
         except ConnectionResetError:
