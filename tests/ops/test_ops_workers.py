@@ -59,7 +59,8 @@ def _start(server, app_dir, workers: str):
 
 def _pids_answering(port: int, requests: int) -> list[int]:
     """The PID behind each of ``requests`` GETs, each on a new connection."""
-    return [int(get(f"http://127.0.0.1:{port}/")[1]) for _ in range(requests)]
+    # A generous timeout: a connection queued for a worker being replaced waits for it.
+    return [int(get(f"http://127.0.0.1:{port}/", timeout=30)[1]) for _ in range(requests)]
 
 
 def test_two_workers_share_the_port_and_a_killed_one_is_replaced(app_dir, server):
@@ -76,7 +77,7 @@ def test_two_workers_share_the_port_and_a_killed_one_is_replaced(app_dir, server
     # The supervisor still holds the dead worker's socket: its share of the connections
     # waits for the replacement instead of being refused.
     answered: set[int] = set()
-    wait_until(lambda: answered.update(_pids_answering(port, 10)) or len(answered - workers), 20)
+    wait_until(lambda: answered.update(_pids_answering(port, 10)) or len(answered - workers), 40)
     assert victim not in answered
     (replacement,) = answered - workers
     assert set(proc.children()) == workers - {victim} | {replacement}
