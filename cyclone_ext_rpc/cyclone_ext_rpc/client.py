@@ -163,6 +163,7 @@ class JsonRpcBatch:
     def __init__(self, client: JsonRPC) -> None:
         self.client = client
         self.requests: list[dict[str, Any]] = []
+        self.calls = 0
 
     def __getattr__(self, name: str) -> _Method:
         if name.startswith("_"):
@@ -173,7 +174,8 @@ class JsonRpcBatch:
         """Add a call; returns its position in the results of :meth:`send`."""
         params = _params(args, kwargs)
         self.requests.append(self.client.request_object(method, params, notification=False))
-        return sum(1 for r in self.requests if r.get("id") is not None) - 1
+        self.calls += 1
+        return self.calls - 1
 
     def notify(self, method: str, *args: Any, **kwargs: Any) -> None:
         """Add a notification."""
