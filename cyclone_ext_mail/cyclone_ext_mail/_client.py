@@ -1,8 +1,8 @@
 """One SMTP connection that delivers a queue of messages, on twisted.mail's ESMTP client.
 
 Strategy: :class:`Session` is a ``twisted.mail.smtp.ESMTPClient``; Twisted speaks
-the protocol (greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, RSET between
-messages, QUIT) and calls back ``getMailFrom``/``getMailTo``/``getMailData`` for
+the protocol (greeting, EHLO, STARTTLS, AUTH, MAIL/RCPT/DATA, RSET after a
+failed transaction, QUIT) and calls back ``getMailFrom``/``getMailTo``/``getMailData`` for
 each message and ``sentMail``/``sendError`` with the outcome. The session turns
 those into one outcome per :class:`Job` (a :class:`SendResult` or a
 :class:`MailError`). ``committed`` becomes true when the first ``MAIL FROM`` is
@@ -174,8 +174,10 @@ class Session(smtp.ESMTPClient):
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         super().connectionLost(reason)
         self._disarm()
-        error = self.error or _lost_error(reason, self.settings.server)
-        self._fail_rest(error)
+        if self.error is None and any(job.outcome is None for job in self.jobs):
+            self.error = _lost_error(reason, self.settings.server)
+        if self.error is not None:
+            self._fail_rest(self.error)
         if not self.done.called:
             self.done.callback(None)
 
@@ -241,15 +243,42 @@ class Session(smtp.ESMTPClient):
 
     def getMailData(self) -> io.BytesIO:
         assert self.current is not None
+        data = self.current.render(self.utf8)
         self._previous_chunk_end = b"\n"
-        return io.BytesIO(self.current.render(self.utf8))
+        self._data_left = len(data)
+        self._terminated = False
+        return io.BytesIO(data)
 
     def transformChunk(self, chunk: bytes) -> bytes:
         # twisted.mail dot-stuffs within a chunk; a line starting a chunk needs it too.
         first = self._previous_chunk_end == b"\n" and chunk.startswith(b".")
         self._previous_chunk_end = chunk[-1:]
         out = super().transformChunk(chunk)
-        return b"." + out if first else out
+        if first:
+            out = b"." + out
+        self._data_left -= len(chunk)
+        if self._data_left <= 0:
+            # The end-of-data line goes out with the last chunk: one write, not two
+            # (each small write is a packet and a wake-up of the server).
+            out += b".\r\n" if out.endswith(b"\n") else b"\r\n.\r\n"
+            self._terminated = True
+        return out
+
+    def finishedFileTransfer(self, lastsent: bytes) -> None:
+        if not self._terminated:
+            super().finishedFileTransfer(lastsent)
+
+    def smtpState_msgSent(self, code: int, resp: Any) -> None:
+        if 200 <= code < 300 and self.current is not None:
+            # The server took the message, which ends the transaction and clears its
+            # state (RFC 5321, 4.1.1.4): the next MAIL FROM follows at once. twisted.mail
+            # would send an RSET first, one more round trip per message of a batch;
+            # after a refused or failed transaction it still does.
+            self.sentMail(code, resp, len(self.successAddresses), self.toAddressesResult, None)
+            self.toAddressesResult = []
+            self.smtpState_from(code, resp)
+        else:
+            super().smtpState_msgSent(code, resp)
 
     def sentMail(self, code: int, resp: Any, numOk: int, addresses: Any, log: Any) -> None:
         job, server = self.current, self.settings.server

@@ -184,7 +184,7 @@ class SMTPMailer:
     def send_many(
         self, messages: Iterable[Message | StdlibMessage]
     ) -> defer.Deferred[list[SendResult | MailError]]:
-        """Deliver a batch over one authenticated connection (RSET between messages).
+        """Deliver a batch over one authenticated connection (RSET only after a failure).
 
         Fires with one outcome per message, in order: a :class:`SendResult` or the
         :class:`MailError` of that message. Fails (with the server's error) only

@@ -44,3 +44,18 @@ def test_form_sends_a_message_with_an_attachment(
     bad = session.post(base + "/send", data={"_xsrf": xsrf, "from": "nobody", "to": "x@y.z"},
                        timeout=10)  # fmt: skip
     assert bad.status_code == 400 and "nobody" in bad.reason
+
+
+def test_mail_server_down_answers_503(serve: Any) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    port = serve(Application(f"smtp://127.0.0.1:{dead}?starttls=off", xsrf_cookies=False))
+    response = requests.post(
+        f"http://127.0.0.1:{port}/send",
+        data={"from": "a@example.com", "to": "b@example.com", "subject": "x", "body": "y"},
+        timeout=10,
+    )
+    assert response.status_code == 503 and response.reason == "Mail Unavailable"

@@ -149,3 +149,15 @@ def test_every_server_failing_names_each() -> None:
     with pytest.raises(SMTPConnectError) as info:
         call(mailer.send, message())
     assert f"127.0.0.1:{a}" in str(info.value) and f"127.0.0.1:{b}" in str(info.value)
+
+
+def test_stop_waits_for_the_deliveries_in_progress(smtp_sink: Any) -> None:
+    mailer = sink_mailer(smtp_sink("-W", "RCPT:1"))
+
+    async def send_then_stop() -> tuple[bool, Any]:
+        sending = mailer.send(message())
+        await mailer.stop()
+        return sending.called, await sending
+
+    finished_first, result = call(send_then_stop)
+    assert finished_first and isinstance(result, SendResult)

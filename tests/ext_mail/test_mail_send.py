@@ -288,3 +288,15 @@ def test_registered_and_served_as_a_service(smtpd: Any, ca: str) -> None:
     call(services["mail"].send, Message("a@example.com", "b@example.com", "service"))
     call(services.stop)
     assert server.received[0].message["Subject"] == "service"
+
+
+def test_cyclone_plugins_lists_both_schemes() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "cyclone", "plugins"], capture_output=True, text=True, timeout=60
+    ).stdout
+    lines = [line.split() for line in out.splitlines()]
+    assert ["smtp", "cyclone-ext-mail"] in [line[:2] for line in lines]
+    assert ["smtps", "cyclone-ext-mail"] in [line[:2] for line in lines]
