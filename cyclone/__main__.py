@@ -10,6 +10,8 @@ options of ``twistd cyclone`` (:data:`cyclone._options.OPTIONS`), and in additio
 ``-w N`` (N worker processes on the same sockets, see :mod:`cyclone._supervisor`)
 and ``--reload`` (restart on a change of the app's files; ``debug=True`` implies it).
 
+``cyclone app -p NAME`` creates a project from a skeleton (:mod:`cyclone._skeleton`).
+
 ``cyclone plugins [--check]`` lists every entry-point group with the names
 installed in it, the distribution that provides each, and whether it loads.
 """
@@ -190,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit with status 1 if any plugin fails to load"
     )
     listing.set_defaults(func=_cmd_plugins)
+    from cyclone._skeleton import add_parser as add_app_parser
+
+    add_app_parser(sub)  # cyclone app: project skeletons
     return parser
 
 
