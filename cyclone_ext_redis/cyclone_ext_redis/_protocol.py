@@ -53,6 +53,14 @@ class _Guarded:
     # -- the handshake ---------------------------------------------------------------
 
     def connectionMade(self) -> None:
+        # Commands are small and pipelined: never let Nagle's algorithm hold one
+        # back waiting for the ACK of the previous (redis-py and hiredis do the same).
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            try:
+                set_no_delay(True)
+            except OSError:
+                pass  # not a TCP socket (UNIX)
         self.usable = False
         self._discarding = 0
         self._oversized = None
