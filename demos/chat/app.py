@@ -21,13 +21,15 @@ from twisted.internet.task import LoopingCall
 
 import cyclone.web
 from cyclone_ext_realtime import HubMixin, SSEHandler, WebSocketHandler
+from demos.look import STATIC_PATH
 
 CHANNEL = "chat"
 MAX_NAME = 32
 MAX_TEXT = 1000
 
 ROOM_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cyclone chat</title></head>
+<html><head><meta charset="utf-8"><title>cyclone chat</title>
+<link rel="stylesheet" href="/static/demo.css"></head>
 <body>
 <h1>cyclone chat</h1>
 <p><a href="/stats">live statistics</a></p>
@@ -64,7 +66,8 @@ document.getElementById("say").onsubmit = (event) => {
 """
 
 STATS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cyclone chat: statistics</title></head>
+<html><head><meta charset="utf-8"><title>cyclone chat: statistics</title>
+<link rel="stylesheet" href="/static/demo.css"></head>
 <body>
 <h1>Live statistics</h1>
 <p>Connected users: <b id="users">?</b> (<span id="names"></span>)</p>
@@ -176,6 +179,7 @@ def Application(hub: str = "memory://", stats_interval: float = 5.0) -> cyclone.
             (r"/stats/events", StatsEvents),
         ],
         services={"hub": _hub_service(hub)},
+        static_path=STATIC_PATH,
         chat_stats=stats,
         stats_interval=stats_interval,
     )

@@ -23,9 +23,11 @@ from twisted.internet import reactor
 import cyclone.escape
 import cyclone.web
 from cyclone_ext_mail import MailError, MailUnavailable, Message
+from demos.look import STATIC_PATH
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cyclone mail demo</title></head>
+<html><head><meta charset="utf-8"><title>cyclone mail demo</title>
+<link rel="stylesheet" href="/static/demo.css"></head>
 <body>
 <h1>Send an e-mail</h1>
 <p>{notice}</p>
@@ -79,6 +81,7 @@ def Application(mail: str = "smtp://127.0.0.1:8025?starttls=off", **settings: An
     return cyclone.web.Application(
         [(r"/", FormHandler), (r"/send", SendHandler)],
         services={"mail": mail},
+        static_path=STATIC_PATH,
         **settings,
     )
 

@@ -19,9 +19,11 @@ from typing import Any
 
 import cyclone.web
 from cyclone_ext_realtime import SSEHandler
+from demos.look import STATIC_PATH
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cyclone + Redis</title></head>
+<html><head><meta charset="utf-8"><title>cyclone + Redis</title>
+<link rel="stylesheet" href="/static/demo.css"></head>
 <body>
 <h1>Channel <code>demo</code></h1>
 <form id="f"><input id="m" placeholder="message" autofocus><button>publish</button></form>
@@ -99,6 +101,7 @@ def Application(redis_url: str = "redis://127.0.0.1:6379/0") -> cyclone.web.Appl
             (r"/events/(\w+)", EventsHandler),
         ],
         services={"redis": redis_url},
+        static_path=STATIC_PATH,
     )
 
 
