@@ -142,6 +142,20 @@ LOG_FUNCTION = _setting(
     "Called with the handler after each request instead of the access log.",
     Callable,  # type: ignore[arg-type]
 )
+ACCESS_LOG_FILE = _setting(
+    "access_log_file",
+    None,
+    "Write the access log straight to this file (appended, a batch of lines per write) "
+    "instead of as twisted.logger events.",
+    *_PATH,
+)
+ACCESS_LOG_FLUSH_INTERVAL = _setting(
+    "access_log_flush_interval",
+    1.0,
+    "Seconds between access-log writes (0 to 60; 0: each line as its request ends). "
+    "A crash loses at most this interval's lines; a clean stop loses none.",
+    *_NUMBER,
+)
 SERVICES = _setting(
     "services",
     None,

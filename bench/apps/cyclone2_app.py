@@ -1,10 +1,13 @@
 """cyclone 2 (this repository) serving the three benchmark endpoints.
 
-Usage: python cyclone2_app.py PORT [--access-log PATH]
+Usage: python cyclone2_app.py PORT [--access-log PATH | --access-log-events PATH]
 
-Without ``--access-log`` the access log is off (``log_function`` returns
-nothing). With it, the default twisted.logger access log runs and a text
-observer writes every line to PATH, so the cost of logging is measured.
+Without either option the access log is off (``log_function`` returns
+nothing). ``--access-log PATH`` sets ``access_log_file=PATH``: cyclone writes
+the lines to the file itself, a batch per ``access_log_flush_interval``.
+``--access-log-events PATH`` keeps the access log as twisted.logger events
+and has Twisted's text observer write every event to PATH (one write and one
+flush per line, as ``cyclone run``'s output does).
 
 If the environment variable ``BENCH_PROFILE`` names a file, the server runs
 under cProfile and dumps its statistics there when it is stopped (SIGTERM or
@@ -40,10 +43,12 @@ class UserHandler(cyclone.web.RequestHandler):
         self.write("user " + user_id)
 
 
-def make_app(access_log: bool) -> cyclone.web.Application:
+def make_app(access_log: bool, access_log_file: str | None = None) -> cyclone.web.Application:
     settings: dict = {}
     if not access_log:
         settings["log_function"] = lambda handler: None
+    elif access_log_file is not None:
+        settings["access_log_file"] = access_log_file
     return cyclone.web.Application(
         [
             (r"/", HelloHandler),
@@ -56,14 +61,20 @@ def make_app(access_log: bool) -> cyclone.web.Application:
 
 def main() -> None:
     port = int(sys.argv[1])
-    log_path = None
+    access_log = False
+    log_file_path = None
     if "--access-log" in sys.argv:
-        log_path = sys.argv[sys.argv.index("--access-log") + 1]
+        access_log = True
+        log_file_path = sys.argv[sys.argv.index("--access-log") + 1]
+    elif "--access-log-events" in sys.argv:
+        access_log = True
+        log_path = sys.argv[sys.argv.index("--access-log-events") + 1]
         from twisted.logger import globalLogBeginner, textFileLogObserver
 
         log_file = open(log_path, "a")
         globalLogBeginner.beginLoggingTo([textFileLogObserver(log_file)], redirectStandardIO=False)
-    reactor.listenTCP(port, make_app(log_path is not None), backlog=1024, interface="127.0.0.1")
+    app = make_app(access_log, log_file_path)
+    reactor.listenTCP(port, app, backlog=1024, interface="127.0.0.1")
     run_reactor()
 
 
