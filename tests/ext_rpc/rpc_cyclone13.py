@@ -2,7 +2,8 @@
 
 Serves 1.3's own ``JsonrpcRequestHandler`` on a free port, prints the port and
 runs until killed. (1.3's ``httpclient.JsonRPC`` cannot be used as a peer: on
-current Twisted its ``fetch`` passes ``str`` methods and URLs to ``Agent``.)
+current Twisted its ``fetch`` passes ``str`` methods and URLs to ``Agent``; its
+``cyclone.xmlrpc`` imports Python 2's ``xmlrpclib``.)
 """
 
 from twisted.internet import defer, reactor
