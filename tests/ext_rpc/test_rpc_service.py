@@ -149,3 +149,20 @@ def test_openrpc_discover(port):
     assert methods["slow"]["params"][1] == {"name": "delay", "schema": {"type": "number"}}
     with ws(port) as sock:
         assert ws_call(sock, "rpc.discover")["result"] == document
+
+
+def test_websocket_max_in_flight_holds_back_reading(serve):
+    from rpc_app import Calculator
+
+    from cyclone.web import Application
+    from cyclone_ext_rpc import routes
+
+    port = serve(Application(routes(Calculator(), websocket="/ws", max_in_flight=1)))
+    with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10) as sock:
+        for id_ in (1, 2):
+            sock.send(json.dumps({"jsonrpc": "2.0", "method": "slow", "params": ["s", 0.3],
+                                  "id": id_}))  # fmt: skip
+        sock.send(json.dumps({"jsonrpc": "2.0", "method": "add", "params": [1, 1], "id": 3}))
+        ids = [json.loads(sock.recv(timeout=10))["id"] for _ in range(3)]
+    # Two calls in flight (more than 1): the third message is read only once one ends.
+    assert ids[-1] == 3
