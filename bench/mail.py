@@ -11,11 +11,12 @@ and ``send`` one by one (a connection per message);
 aiosmtplib on one ``SMTP`` session (``send_message`` in a loop) and
 ``aiosmtplib.send`` one by one. aiosmtplib runs from ``bench/.envs/aiosmtplib``,
 made with the harness's ``ensure_env``. Before each pass the harness waits for
-the machine to be quiet; the median of the passes is reported.
+the machine to be quiet; the rows take turns within each pass, and the median
+of the passes is reported.
 
 A full run writes ``bench/results/mail-latest.json`` and the mail section of
 ``docs/benchmarks.md`` (before the RPC and WebSocket sections); ``--quick``
-writes ``bench/results/mail-STAMP-partial.json`` only, unless ``--write-docs``.
+writes ``bench/results/mail-STAMP-partial.raw`` only, unless ``--write-docs``.
 """
 
 from __future__ import annotations
@@ -63,16 +64,21 @@ def measure(args: argparse.Namespace) -> dict:
     rows: dict[str, dict] = {}
     try:
         running.wait_ready()
-        for key, label, client, mode in ROWS:
-            count = args.count if mode == "batch" else max(50, args.count // 2)
-            run_client(client, mode, port, min(count, 100))  # warm-up
-            rates = []
-            for _ in range(args.passes):
+        counts = {key: args.count if mode == "batch" else max(50, args.count // 2)
+                  for key, _, _, mode in ROWS}  # fmt: skip
+        rates: dict[str, list[float]] = {key: [] for key, *_ in ROWS}
+        for _, _, client, mode in ROWS:
+            run_client(client, mode, port, 100)  # warm-up
+        # The rows take turns within each pass, so a busy spell of the machine
+        # weighs on both clients rather than on one row.
+        for number in range(args.passes):
+            for key, _, client, mode in ROWS:
                 harness.wait_for_quiet(args.quiet_wait)
-                rates.append(run_client(client, mode, port, count))
-            rows[key] = {"label": label, "messages": count, "rates": rates,
-                         "median": statistics.median(rates)}  # fmt: skip
-            harness.log(f"{key}: {rows[key]['median']:.0f} messages/s ({count} per pass)")
+                rates[key].append(run_client(client, mode, port, counts[key]))
+                harness.log(f"pass {number + 1} {key}: {rates[key][-1]:.0f} messages/s")
+        for key, label, _, _ in ROWS:
+            rows[key] = {"label": label, "messages": counts[key], "rates": rates[key],
+                         "median": statistics.median(rates[key])}  # fmt: skip
     finally:
         running.stop()
     versions = {"python": harness.python_version(harness.REPO_PYTHON)}
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         args.passes, args.count, args.quiet_wait = 1, 200, min(args.quiet_wait, 5.0)
     results = measure(args)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = "mail-latest.json" if not args.quick else f"mail-{stamp}-partial.json"
+    name = "mail-latest.json" if not args.quick else f"mail-{stamp}-partial.raw"
     (harness.RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
     if not args.quick or args.write_docs:
         write_docs(results)
