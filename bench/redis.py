@@ -11,10 +11,11 @@ same Redis for every server: cyclone 2 with a ``redis://`` service
 own ``lazyConnectionPool`` (10 connections: what a user would write without
 the extension), aiohttp + redis-py's ``redis.asyncio`` client, and Tornado +
 ``redis.asyncio`` (redis-py's default pool: a connection per concurrent
-request). One server at a time, pinned to CPU 0; wrk on CPU 1 (64
-connections, keep-alive); Redis wherever ``--redis`` points (the shared
-127.0.0.1:6379 by default, database 15). Every server's answer is checked
-before it is measured.
+request). All servers run at once, pinned to CPU 0, and their passes are
+taken in turn (round robin), so that the shared machine's other load falls on
+all of them; wrk on CPU 1 (64 connections, keep-alive); Redis wherever
+``--redis`` points (the shared 127.0.0.1:6379 by default, database 15). Every
+server's answer is checked before it is measured.
 
 A full run writes ``bench/results/redis-latest.json``, a dated copy, and the
 Redis section of ``docs/benchmarks.md``; ``--quick`` writes a ``.raw`` file
@@ -116,42 +117,66 @@ def wrk(port: int, duration: float, pid: int | None = None) -> dict:
     raise BenchError(f"no BENCH_JSON line in wrk output:\n{proc.stdout}\n{proc.stderr}")
 
 
-def bench(server: Server, args: argparse.Namespace) -> dict:
-    harness.ensure_env(server)
-    port = harness.free_port()
+def bench_all(chosen: list[Server], args: argparse.Namespace) -> dict[str, dict]:
+    """Every server at once (idle ones cost nothing), passes taken in turn, round robin.
+
+    The machine is shared: interleaving the passes spreads the other load over
+    every server alike instead of favouring whoever ran in a quiet minute.
+    """
     RESULTS.mkdir(exist_ok=True)
-    running = Running(server, port, RESULTS / f"server-redis-{server.name}.log.raw")
-    log(f"{server.name}: started pid {running.proc.pid} on 127.0.0.1:{port}")
+    running: dict[str, Running] = {}
     try:
-        running.wait_ready()
-        verify(port)
-        if args.warmup > 0:
-            wrk(port, args.warmup)
-        passes = []
+        for server in chosen:
+            harness.ensure_env(server)
+            port = harness.free_port()
+            log_path = RESULTS / f"server-redis-{server.name}.log.raw"
+            running[server.name] = Running(server, port, log_path)
+            log(f"{server.name}: started pid {running[server.name].proc.pid} on 127.0.0.1:{port}")
+        for server in chosen:
+            running[server.name].wait_ready()
+            verify(running[server.name].port)
+            if args.warmup > 0:
+                wrk(running[server.name].port, args.warmup)
+        passes: dict[str, list[dict]] = {s.name: [] for s in chosen}
         for _ in range(args.passes):
-            if args.quiet_wait > 0:
-                harness.wait_for_quiet(args.quiet_wait, threshold=1.15)  # wrk is one core
-            passes.append(wrk(port, args.duration, running.proc.pid))
-        errors: dict[str, int] = {}
-        for p in passes:
-            for k, v in p["errors"].items():
-                errors[k] = errors.get(k, 0) + v
-        cell = {
-            "rps": statistics.median(p["rps"] for p in passes),
-            "p50_us": statistics.median(p["latency_us"]["p50"] for p in passes),
-            "p99_us": statistics.median(p["latency_us"]["p99"] for p in passes),
-            "server_cpu": statistics.median(p["server_cpu"] for p in passes),
-            "errors": errors,
-            "passes": passes,
-        }
-        log(
-            f"{server.name:20s} {cell['rps']:9.0f} req/s  p50 {cell['p50_us'] / 1000:6.2f} ms  "
-            f"p99 {cell['p99_us'] / 1000:6.2f} ms  server CPU {100 * cell['server_cpu']:.0f}%"
-        )
-        return cell
+            for server in chosen:
+                r = running[server.name]
+                if args.quiet_wait > 0:
+                    harness.wait_for_quiet(args.quiet_wait, threshold=1.15)  # wrk is one core
+                load = os.getloadavg()[0]
+                one = wrk(r.port, args.duration, r.proc.pid)
+                one["loadavg"] = load
+                passes[server.name].append(one)
+                log(f"{server.name:20s} pass {len(passes[server.name])}: {one['rps']:9.0f} req/s")
+        out = {}
+        for server in chosen:
+            ps = passes[server.name]
+            errors: dict[str, int] = {}
+            for p in ps:
+                for k, v in p["errors"].items():
+                    errors[k] = errors.get(k, 0) + v
+            cell = {
+                "rps": statistics.median(p["rps"] for p in ps),
+                "p50_us": statistics.median(p["latency_us"]["p50"] for p in ps),
+                "p99_us": statistics.median(p["latency_us"]["p99"] for p in ps),
+                "server_cpu": statistics.median(p["server_cpu"] for p in ps),
+                "per_cpu": statistics.median(
+                    p["rps"] / p["server_cpu"] if p["server_cpu"] else 0.0 for p in ps
+                ),
+                "loadavg": statistics.median(p["loadavg"] for p in ps),
+                "errors": errors,
+                "passes": ps,
+            }
+            out[server.name] = cell
+            log(
+                f"{server.name:20s} {cell['rps']:9.0f} req/s  p50 {cell['p50_us'] / 1000:6.2f} ms"
+                f"  p99 {cell['p99_us'] / 1000:6.2f} ms  server CPU {100 * cell['server_cpu']:.0f}%"
+            )
+        return out
     finally:
-        running.stop()
-        log(f"{server.name}: stopped pid {running.proc.pid}")
+        for name, r in running.items():
+            r.stop()
+            log(f"{name}: stopped pid {r.proc.pid}")
 
 
 def ratio(results: dict) -> float | None:
@@ -171,17 +196,22 @@ def render(results: dict) -> str:
         "One Redis `GET` per request, its value (`Hello, world`) as the response body, over",
         "keep-alive HTTP/1.1 with 64 wrk connections; every server reads the same key of the",
         "same Redis. Produced by `uv run python bench/redis.py` on",
-        f"{meta['date']} ({meta['passes']} passes of {meta['duration_s']:g} s, medians; server",
-        f"on CPU {harness.SERVER_CPU}, wrk on CPU {harness.CLIENT_CPU}, Redis unpinned).",
+        f"{meta['date']} ({meta['passes']} passes of {meta['duration_s']:g} s each, taken in turn",
+        "across the servers so that the shared machine's other load falls on all of them; medians;",
+        f"servers on CPU {harness.SERVER_CPU}, wrk on CPU {harness.CLIENT_CPU}, Redis unpinned).",
         "",
-        "| server | req/s | p50 ms | p99 ms | server CPU | wrk errors |",
-        "|---|---:|---:|---:|---:|---|",
+        "| server | req/s | p50 ms | p99 ms | server CPU | req per server CPU-s | passes (req/s) |"
+        " load avg | wrk errors |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for name, cell in results["servers"].items():
         errors = {k: v for k, v in cell["errors"].items() if v}
+        each = ", ".join(f"{p['rps']:,.0f}" for p in cell["passes"])
         lines.append(
             f"| {results['labels'][name]} | {cell['rps']:,.0f} | {cell['p50_us'] / 1000:.2f} | "
-            f"{cell['p99_us'] / 1000:.2f} | {100 * cell['server_cpu']:.0f}% | {errors or 'none'} |"
+            f"{cell['p99_us'] / 1000:.2f} | {100 * cell['server_cpu']:.0f}% | "
+            f"{cell.get('per_cpu', 0):,.0f} | {each} | {cell.get('loadavg', 0):.1f} | "
+            f"{errors or 'none'} |"
         )
     r = ratio(results)
     if r is not None:
@@ -253,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     results: dict = {"servers": {}, "labels": {}, "notes": {}}
     try:
+        results["servers"] = bench_all(chosen, args)
         for server in chosen:
-            results["servers"][server.name] = bench(server, args)
             results["labels"][server.name] = server.label
             results["notes"][server.name] = server.note
     except BenchError as e:
