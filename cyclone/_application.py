@@ -199,6 +199,12 @@ class Application(HTTPServer):
             specs = self.handlers.for_host(request.host_name, self.default_host) or []
         path = request.path
         for spec in specs:
+            literal = spec.literal
+            if literal is not None:
+                # A plain-text pattern: a string comparison does the regex's work.
+                if path == literal:
+                    return spec.handler_class, spec.kwargs, [], {}
+                continue
             match = spec.regex.match(path)
             if match is None:
                 continue

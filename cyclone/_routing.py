@@ -20,10 +20,11 @@ class URLSpec:
 
     Attributes: ``regex`` (the compiled pattern, anchored at the end),
     ``group_count`` (its number of capturing groups, read on every match),
+    ``literal`` (the path itself when the pattern is plain text, else None),
     ``handler_class``, ``kwargs`` and ``name`` (for :meth:`reverse`, or None).
     """
 
-    __slots__ = ("_path", "group_count", "handler_class", "kwargs", "name", "regex")
+    __slots__ = ("_path", "group_count", "handler_class", "kwargs", "literal", "name", "regex")
 
     def __init__(
         self,
@@ -45,6 +46,12 @@ class URLSpec:
         self.name = name
         self.group_count: int = self.regex.groups
         self._path = self._reverse_template()
+        #: The one path this pattern matches when it has no regex syntax at all
+        #: (``/``, ``/json``): routing compares strings instead of running the regex.
+        self.literal: str | None = None
+        pieces, count = self._path
+        if pieces is not None and count == 0 and not self.regex.flags & ~re.UNICODE:
+            self.literal = pieces[0]
 
     def _reverse_template(self) -> tuple[list[str], int] | tuple[None, None]:
         """Turn ``/user/([0-9]+)/x`` into ``(["/user/", "/x"], 1)`` when the pattern allows it.

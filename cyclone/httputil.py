@@ -94,6 +94,8 @@ class HTTPHeaders(MutableMapping[str, str]):
     def __init__(self, *args: Any, **kwargs: str) -> None:
         self._dict: dict[str, str] = {}
         self._lists: dict[str, list[str]] = {}
+        if not args and not kwargs:
+            return  # the wire makes one empty set per request: skip update()
         if len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
             for k, v in args[0].get_all():
                 self.add(k, v)

@@ -296,3 +296,34 @@ def test_failing_initialize_is_a_500(serve):
 def test_reverse_url_with_a_literal_percent_sign():
     app = Application([url(r"/100%/(\d+)", DottedHandler, name="pct")])
     assert app.reverse_url("pct", 5) == "/100%/5"
+
+
+def test_plain_text_patterns_keep_their_place_in_the_order(serve):
+    # Plain-text patterns are matched by string comparison (URLSpec.literal);
+    # the first matching route still wins, whichever kind comes first.
+    app = Application(
+        [
+            (r"/a/(first)", EchoArgsHandler, {"tag": "regex"}),
+            (r"/a/first", EchoArgsHandler, {"tag": "literal-shadowed"}),
+            (r"/b/x\.y", EchoArgsHandler, {"tag": "escaped"}),
+            (r"/b/x.z", EchoArgsHandler, {"tag": "dot"}),
+            (r"/c", EchoArgsHandler, {"tag": "literal"}),
+            (r"/c(/?)", EchoArgsHandler, {"tag": "regex-after"}),
+        ]
+    )
+    assert [spec.literal for spec in app.handlers.rules[0][1]] == [
+        None,
+        "/a/first",
+        "/b/x.y",
+        None,
+        "/c",
+        None,
+    ]
+    port = serve(app)
+    assert _json(fetch(port, "/a/first"))["tag"] == "regex"
+    assert _json(fetch(port, "/b/x.y"))["tag"] == "escaped"
+    assert fetch(port, "/b/xzy").status == 404
+    assert _json(fetch(port, "/b/xaz"))["tag"] == "dot"
+    assert _json(fetch(port, "/c"))["tag"] == "literal"
+    assert _json(fetch(port, "/c/"))["tag"] == "regex-after"
+    assert fetch(port, "/c/d").status == 404
