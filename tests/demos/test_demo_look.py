@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from demos.bottle.app import Application as Bottle
 from demos.chat.app import Application as Chat
 from demos.clock.app import Application as Clock
 from demos.dbapi.app import Application as Notes
@@ -25,6 +26,7 @@ STYLESHEET = (Path(__file__).resolve().parents[2] / "demos/static/demo.css").rea
 
 PAGES = {
     "helloworld": (HelloWorld, "/"),
+    "bottle": (Bottle, "/"),
     "clock": (Clock, "/"),
     "upload": (Upload, "/"),
     "ssl-http": (HTTPApplication, "/"),
