@@ -7,7 +7,13 @@ docs/index.md, "Examples in these docs":
 - ``<!-- runnable: serve URL [URL...] -->``: a server script; each URL must answer
   200, then SIGTERM must stop it with status 0;
 - ``<!-- runnable: app NAME GET /path -->`` (or ``WS /path``): the block defines an
-  Application ``NAME``, served here on a free port.
+  Application ``NAME``, served here on a free port;
+- ``<!-- fragment -->``: an excerpt that cannot run alone (it names what the page
+  around it defines). It is compiled, not run.
+
+A ``python`` block with neither marker fails the test: a block that can run should
+run, and a fragment says that it is one. Every page under docs/ is read, subfolders
+included.
 
 Each block runs in a fresh temporary directory holding a self-signed key.pem and
 cert.pem. Server scripts use fixed ports (8888...): they run one at a time, under a
@@ -17,6 +23,7 @@ killed by its PID whatever happens.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import re
@@ -42,8 +49,10 @@ from waiting import wait_until
 from cyclone.testing import call
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 MARKER = re.compile(r"^<!--\s*runnable(?::\s*(?P<spec>.*?))?\s*-->$")
+FRAGMENT = re.compile(r"^<!--\s*fragment(?::.*?)?\s*-->$")
+PYTHON_FENCE = re.compile(r"^```\s*(python|py|python3)\s*$")
 SCRIPT_TIMEOUT = 60.0
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -64,10 +73,48 @@ class Example:
         return f"{self.page.relative_to(ROOT)}:{self.line}"
 
 
+@dataclass
+class Fragment:
+    page: Path
+    line: int  # 1-based line of the fence
+    code: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def _block(lines: list[str], fence: int) -> str | None:
+    """The code of the block whose opening fence is lines[fence], None if never closed."""
+    end = next((j for j in range(fence + 1, len(lines)) if lines[j].startswith("```")), None)
+    return None if end is None else "\n".join(lines[fence + 1 : end]) + "\n"
+
+
+def find_fragments(page: Path) -> list[Fragment]:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    return [
+        Fragment(page, i + 2, _block(lines, i + 1) or "")
+        for i, line in enumerate(lines[:-1])
+        if FRAGMENT.match(line.strip()) and PYTHON_FENCE.match(lines[i + 1].strip())
+    ]
+
+
 def find_examples(page: Path) -> list[Example]:
     lines = page.read_text(encoding="utf-8").splitlines()
     found = []
     for i, line in enumerate(lines):
+        if PYTHON_FENCE.match(line.strip()) and line.startswith("```"):
+            before = lines[i - 1].strip() if i else ""
+            if not MARKER.match(before) and not FRAGMENT.match(before):
+                found.append(
+                    Example(
+                        page, i + 1, "", "",
+                        error="a python block marked neither <!-- runnable... --> nor "
+                        "<!-- fragment --> on the line before its fence (a block that can "
+                        "run should run; an excerpt says it is a fragment)",
+                    )
+                )
+            continue
         match = MARKER.match(line.strip())
         if match is None:
             continue
@@ -85,6 +132,7 @@ def find_examples(page: Path) -> list[Example]:
 
 
 EXAMPLES = [example for page in PAGES for example in find_examples(page)]
+FRAGMENTS = [fragment for page in PAGES for fragment in find_fragments(page)]
 
 
 def test_the_pages_have_runnable_examples() -> None:
@@ -276,3 +324,13 @@ def test_example_runs_as_written(example: Example, workdir: Path, serve: Any) ->
         run_app(example, workdir, words, serve)
     else:
         raise AssertionError(f"{example.name}: unknown marker 'runnable: {example.spec}'")
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS, ids=[f.name for f in FRAGMENTS])
+def test_fragment_is_python(fragment: Fragment) -> None:
+    """A fragment does not run, but it must at least be Python that compiles."""
+    try:
+        # Top-level await is allowed: an excerpt of an async method often shows one line.
+        compile(fragment.code, fragment.name, "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, True)
+    except SyntaxError as e:
+        raise AssertionError(f"{fragment.name}: the fragment does not compile: {e}") from e
