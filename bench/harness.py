@@ -76,6 +76,8 @@ class Server:
     args: list[str] = field(default_factory=list)
     access_log: bool = False
     note: str = ""
+    # the wrk modes this row is measured in (close mode only where a target needs it)
+    modes: tuple[str, ...] = MODES
 
     @property
     def python(self) -> Path:
@@ -83,6 +85,9 @@ class Server:
             return REPO_PYTHON
         return ENVS / self.name / "bin" / "python"
 
+
+UVICORN = ["uvicorn[standard]"]
+KEEP_ALIVE = ("keep-alive",)
 
 SERVERS = [
     Server(
@@ -96,7 +101,26 @@ SERVERS = [
         "cyclone 2 (access log on)",
         "cyclone2_app.py",
         access_log=True,
-        note="default twisted.logger access log, textFileLogObserver writing to a file",
+        note="access_log_file=FILE: lines formatted and written in batches, every 1 s",
+        modes=KEEP_ALIVE,
+    ),
+    Server(
+        "cyclone2-accesslog-events",
+        "cyclone 2 (access log as twisted.logger events)",
+        "cyclone2_app.py",
+        args=["--access-log-events", "FILE"],
+        note="the default destination: twisted.logger events, Twisted's text observer "
+        "writing each to a file (one write and flush per line)",
+        modes=KEEP_ALIVE,
+    ),
+    Server(
+        "cyclone2-uvloop",
+        "cyclone 2 (asyncio reactor on uvloop)",
+        "cyclone2_app.py",
+        install=[["-e", str(ROOT)], ["uvloop"]],
+        args=["--reactor", "uvloop"],
+        note="this repository in its own venv with uvloop; twisted's asyncioreactor",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "bare",
@@ -108,15 +132,49 @@ SERVERS = [
         "starlette",
         "starlette + uvicorn",
         "starlette_app.py",
-        install=[["starlette", "uvicorn[standard]"]],
+        install=[["starlette", *UVICORN]],
         note="uvicorn.run, loop=uvloop, http=httptools, 1 worker, access_log=False",
+    ),
+    Server(
+        "starlette-accesslog",
+        "starlette + uvicorn (access log on)",
+        "starlette_app.py",
+        install=[["starlette", *UVICORN]],
+        access_log=True,
+        note="uvicorn's access logger (its default format) to a logging.FileHandler",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "aiohttp",
         "aiohttp",
         "aiohttp_app.py",
-        install=[["aiohttp"]],
+        install=[["aiohttp", "jinja2"]],
         note="web.run_app, default asyncio loop, access_log=None",
+    ),
+    Server(
+        "aiohttp-accesslog",
+        "aiohttp (access log on)",
+        "aiohttp_app.py",
+        install=[["aiohttp", "jinja2"]],
+        access_log=True,
+        note="aiohttp's default access logger to a logging.FileHandler",
+        modes=KEEP_ALIVE,
+    ),
+    Server(
+        "fastapi",
+        "FastAPI + uvicorn",
+        "fastapi_app.py",
+        install=[["fastapi", *UVICORN]],
+        note="uvicorn.run, loop=uvloop, http=httptools, 1 worker, access_log=False",
+        modes=KEEP_ALIVE,
+    ),
+    Server(
+        "falcon",
+        "Falcon (ASGI) + uvicorn",
+        "falcon_app.py",
+        install=[["falcon", *UVICORN]],
+        note="falcon.asgi.App on uvicorn, loop=uvloop, http=httptools, access_log=False",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "twistedweb",
@@ -124,6 +182,7 @@ SERVERS = [
         "twistedweb_app.py",
         install=[["twisted"]],
         note="Site over a plain Resource tree, Site.log replaced by a no-op",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "cyclone13",
@@ -131,6 +190,7 @@ SERVERS = [
         "cyclone13_app.py",
         install=[["--no-deps", "cyclone==1.3"], ["twisted"]],
         note="cyclone 1.3 from PyPI (--no-deps) on current Twisted, no shim needed",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "tornado",
@@ -138,6 +198,7 @@ SERVERS = [
         "tornado_app.py",
         install=[["tornado==6.6.*"]],
         note="default asyncio loop, log_function no-op",
+        modes=KEEP_ALIVE,
     ),
 ]
 BY_NAME = {s.name: s for s in SERVERS}
@@ -231,16 +292,23 @@ class Running:
     """A server process pinned to SERVER_CPU; stopped by its PID in ``stop``."""
 
     def __init__(
-        self, server: Server, port: int, log_path: Path, extra_env: dict[str, str] | None = None
+        self,
+        server: Server,
+        port: int,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.server = server
         self.port = port
         self.access_log: str | None = None
-        args = list(server.args)
-        if server.access_log:
+        args = list(server.args) + list(extra_args or ())
+        if server.access_log or "FILE" in args:
             fd, self.access_log = tempfile.mkstemp(prefix="cyclone2-access-", suffix=".log")
             os.close(fd)
-            args += ["--access-log", self.access_log]
+            args = [self.access_log if a == "FILE" else a for a in args]
+            if server.access_log:
+                args += ["--access-log", self.access_log]
         self.argv = [
             "taskset",
             "-c",

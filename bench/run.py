@@ -35,6 +35,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from harness import (
@@ -187,6 +188,29 @@ def summarize(passes: list[dict]) -> dict:
     }
 
 
+def measure_cell(running: Running, path: str, close: bool, args: argparse.Namespace) -> dict:
+    """Warm-up, then ``--passes`` measured passes of one path and mode; their summary."""
+    if args.warmup > 0:
+        run_wrk(running.port, path, args.warmup, close)
+    cell: dict = {}
+    passes = [
+        measured_pass(running, path, args.duration, close, args.quiet_wait, cell)
+        for _ in range(args.passes)
+    ]
+    return summarize(passes)
+
+
+def log_cell(label: str, mode: str, name: str, summary: dict) -> None:
+    p50, p99 = summary["p50_us"] / 1000, summary["p99_us"] / 1000
+    errors = summary["errors"] if any(summary["errors"].values()) else ""
+    if summary["other_cpu"] > 0.1:
+        errors = f"{errors} other processes: {100 * summary['other_cpu']:.0f}% CPU"
+    log(
+        f"{label:20s} {mode:10s} {name:5s} {summary['rps']:9.0f} req/s  "
+        f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  {errors}"
+    )
+
+
 def bench_server(server: Server, args: argparse.Namespace) -> dict:
     ensure_env(server)
     port = free_port()
@@ -197,27 +221,13 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict:
         running.wait_ready()
         verify(running)
         out: dict = {"modes": {}}
-        for mode in MODES:
+        for mode in server.modes:
             close = mode == "close"
             out["modes"][mode] = {}
             for name, path, _check in ENDPOINTS:
-                if args.warmup > 0:
-                    run_wrk(port, path, args.warmup, close)
-                cell: dict = {}
-                passes = [
-                    measured_pass(running, path, args.duration, close, args.quiet_wait, cell)
-                    for _ in range(args.passes)
-                ]
-                summary = summarize(passes)
+                summary = measure_cell(running, path, close, args)
                 out["modes"][mode][name] = summary
-                p50, p99 = summary["p50_us"] / 1000, summary["p99_us"] / 1000
-                errors = summary["errors"] if any(summary["errors"].values()) else ""
-                if summary["other_cpu"] > 0.1:
-                    errors = f"{errors} other processes: {100 * summary['other_cpu']:.0f}% CPU"
-                log(
-                    f"{server.name:20s} {mode:10s} {name:5s} {summary['rps']:9.0f} req/s  "
-                    f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  {errors}"
-                )
+                log_cell(server.name, mode, name, summary)
             if running.proc.poll() is not None:
                 raise BenchError(f"{server.name} died during the {mode} runs")
         if running.access_log:
@@ -271,9 +281,15 @@ def metadata(args: argparse.Namespace, servers: list[Server]) -> dict:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per pass (10)")
+    p.add_argument("--all", action="store_true", help="every row and section (the default)")
+    p.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="comma-separated: " + ", ".join(SECTIONS) + " (all)",
+    )
+    p.add_argument("--duration", type=float, default=4.0, help="seconds per pass (4)")
     p.add_argument("--passes", type=int, default=3, help="measured passes per endpoint (3)")
-    p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per endpoint (2)")
+    p.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per endpoint (1)")
     p.add_argument(
         "--quiet-wait",
         type=float,
@@ -285,14 +301,56 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="",
         help="comma-separated server names: " + ", ".join(s.name for s in SERVERS),
     )
-    p.add_argument("--quick", action="store_true", help="smoke run: 1 pass of 2 s, 1 s warm-up")
+    p.add_argument(
+        "--quick", action="store_true", help="short run: 1 pass of 2 s after a 1 s warm-up"
+    )
     p.add_argument("--write-docs", action="store_true", help="write docs even for partial runs")
     p.add_argument("--report", metavar="FILE", help="render docs from a results file, no run")
     args = p.parse_args(argv)
     args.raw_argv = argv
     if args.quick:
         args.duration, args.passes, args.warmup = 2.0, 1, 1.0
+    args.section_list = [x.strip() for x in args.sections.split(",") if x.strip()]
+    unknown = [x for x in args.section_list if x not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"unknown section(s) {unknown}; known: {list(SECTIONS)}")
     return args
+
+
+SECTIONS = ("throughput", "template", "static", "memory", "flame")
+
+
+def run_sections(args: argparse.Namespace, results: dict) -> None:
+    """The rows beyond the three endpoints (bench/sections.py), in the same run."""
+    import sections
+
+    def measure(running: Running, path: str, close: bool) -> dict:
+        return measure_cell(running, path, close, args)
+
+    if "template" in args.section_list:
+        results["template"] = sections.template_rows(measure)
+    if "static" in args.section_list:
+        results["static"] = sections.static_rows(measure)
+    if "memory" in args.section_list:
+        results["memory"] = sections.memory_rows()
+    if "flame" in args.section_list:
+        results["flame"] = sections.flame_graph(run_wrk, max(args.duration, 5.0))
+
+
+def sections_servers(args: argparse.Namespace) -> list[str]:
+    """The servers the extra sections start (their venvs are made before the run)."""
+    import sections
+
+    names: list[str] = []
+    for section, servers in (
+        ("template", sections.TEMPLATE_SERVERS),
+        ("static", sections.STATIC_SERVERS),
+        ("memory", sections.MEMORY_SERVERS),
+        ("flame", ("cyclone2", "tools")),
+    ):
+        if section in args.section_list:
+            names += [n for n in servers if n not in names]
+    return [n for n in names if n in BY_NAME]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,18 +388,27 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
 
-    partial = bool(args.only) or args.quick
+    partial = bool(args.only) or args.quick or set(args.section_list) != set(SECTIONS)
     results: dict = {"servers": {}, "labels": {}, "notes": {}}
+    started = time.monotonic()
     try:
         for server in servers:
             ensure_env(server)
+        for name in sections_servers(args):
+            ensure_env(BY_NAME[name])
         results["meta"] = metadata(args, servers)
+        if "throughput" not in args.section_list:
+            servers = []
         for server in servers:
             results["servers"][server.name] = bench_server(server, args)
             results["labels"][server.name] = server.label
             results["notes"][server.name] = server.note
             # kept after every server, so an interrupted run still leaves its numbers
             (RESULTS / "in-progress.raw").write_text(json.dumps(results, indent=1) + "\n")
+        for server in SERVERS:
+            results["labels"].setdefault(server.name, server.label)
+        run_sections(args, results)
+        results["meta"]["wall_s"] = round(time.monotonic() - started)
     except BenchError as e:
         log(f"FAILED: {e}")
         return 1

@@ -1,6 +1,7 @@
 """cyclone 2 (this repository) serving the three benchmark endpoints.
 
 Usage: python cyclone2_app.py PORT [--access-log PATH | --access-log-events PATH]
+                                     [--static-dir DIR] [--reactor uvloop]
 
 Without either option the access log is off (``log_function`` returns
 nothing). ``--access-log PATH`` sets ``access_log_file=PATH``: cyclone writes
@@ -8,6 +9,11 @@ the lines to the file itself, a batch per ``access_log_flush_interval``.
 ``--access-log-events PATH`` keeps the access log as twisted.logger events
 and has Twisted's text observer write every event to PATH (one write and one
 flush per line, as ``cyclone run``'s output does).
+
+``GET /template`` renders ``templates/rows.html`` (100 escaped rows in a base
+layout with blocks); ``--static-dir DIR`` serves DIR below ``/static/``
+(``StaticFileHandler``). ``--reactor uvloop`` runs on Twisted's asyncio
+reactor over uvloop instead of epoll (uvloop must be installed).
 
 If the environment variable ``BENCH_PROFILE`` names a file, the server runs
 under cProfile and dumps its statistics there when it is stopped (SIGTERM or
@@ -19,6 +25,16 @@ from __future__ import annotations
 import json
 import sys
 
+if "--reactor" in sys.argv and sys.argv[sys.argv.index("--reactor") + 1] == "uvloop":
+    import asyncio
+
+    import uvloop
+    from twisted.internet import asyncioreactor
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    asyncioreactor.install(asyncio.new_event_loop())
+
+from _bench_data import ROWS, TEMPLATES, TITLE, option
 from _runner import run_reactor
 from twisted.internet import reactor
 
@@ -43,8 +59,17 @@ class UserHandler(cyclone.web.RequestHandler):
         self.write("user " + user_id)
 
 
-def make_app(access_log: bool, access_log_file: str | None = None) -> cyclone.web.Application:
-    settings: dict = {}
+class TemplateHandler(cyclone.web.RequestHandler):
+    def get(self) -> object:
+        return self.render("rows.html", title=TITLE, rows=ROWS)
+
+
+def make_app(
+    access_log: bool, access_log_file: str | None = None, static_dir: str | None = None
+) -> cyclone.web.Application:
+    settings: dict = {"template_path": str(TEMPLATES)}
+    if static_dir is not None:
+        settings["static_path"] = static_dir
     if not access_log:
         settings["log_function"] = lambda handler: None
     elif access_log_file is not None:
@@ -54,6 +79,7 @@ def make_app(access_log: bool, access_log_file: str | None = None) -> cyclone.we
             (r"/", HelloHandler),
             (r"/json", JSONHandler),
             (r"/user/([^/]+)", UserHandler),
+            (r"/template", TemplateHandler),
         ],
         **settings,
     )
@@ -73,7 +99,7 @@ def main() -> None:
 
         log_file = open(log_path, "a")
         globalLogBeginner.beginLoggingTo([textFileLogObserver(log_file)], redirectStandardIO=False)
-    app = make_app(access_log, log_file_path)
+    app = make_app(access_log, log_file_path, option("--static-dir"))
     reactor.listenTCP(port, app, backlog=1024, interface="127.0.0.1")
     run_reactor()
 

@@ -1,6 +1,8 @@
 """Tornado 6.6 serving the three benchmark endpoints (access log off).
 
 Usage: python tornado_app.py PORT
+
+``GET /template`` renders ``templates/rows.html`` (the same template as cyclone 2's).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import sys
 
 import tornado.web
+from _bench_data import ROWS, TEMPLATES, TITLE
 
 
 class HelloHandler(tornado.web.RequestHandler):
@@ -30,13 +33,20 @@ class UserHandler(tornado.web.RequestHandler):
         self.write("user " + user_id)
 
 
+class TemplateHandler(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.render("rows.html", title=TITLE, rows=ROWS)
+
+
 async def serve(port: int) -> None:
     app = tornado.web.Application(
         [
             (r"/", HelloHandler),
             (r"/json", JSONHandler),
             (r"/user/([^/]+)", UserHandler),
+            (r"/template", TemplateHandler),
         ],
+        template_path=str(TEMPLATES),
         log_function=lambda handler: None,
     )
     app.listen(port, address="127.0.0.1", backlog=1024)
