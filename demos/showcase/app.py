@@ -26,6 +26,7 @@ from twisted.internet import defer, reactor, task
 import cyclone.auth
 import cyclone.web
 from cyclone import locale
+from demos.look import STATIC_PATH
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMOS = os.path.dirname(HERE)
@@ -436,7 +437,7 @@ def Application(
         xsrf_cookies=True,
         login_url="/login",
         template_path=os.path.join(HERE, "templates"),
-        static_path=os.path.join(HERE, "static"),
+        static_path=STATIC_PATH,  # the demos' shared look: demo.css, the favicon, showcase.js
         default_handler_class=NotFoundHandler,
         compress_response=True,
         debug=debug,

@@ -100,7 +100,7 @@ class Probe:
         assert reported, f"the probe never reported: {stderr.decode(errors='replace')[-2000:]}"
         seen = self.received
         assert "error" not in seen, seen
-        assert seen["maxWidth"] == "736px", "demo.css (max-width: 46em) was not applied"
+        assert seen["maxWidth"] == "768px", "demo.css (max-width: 48em) was not applied"
         return seen
 
 

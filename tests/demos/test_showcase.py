@@ -211,7 +211,7 @@ def test_sub_pages_have_the_layout_and_a_way_back(base_url, tmp_path):
         assert '<a href="/">← Back to the front page</a>' in body, path
         assert '<a class="home" href="/">' in body, path
         assert '<meta name="viewport"' in body, path
-        assert 'rel="stylesheet" href="/static/showcase.css?v=' in body, path
+        assert 'rel="stylesheet" href="/static/demo.css?v=' in body, path
     _, body = curl(base_url + "/no/such/page")
     assert "There is no page at /no/such/page." in body
     # The front page has the same layout but no way "back".
@@ -234,7 +234,7 @@ def test_index_is_translated_by_accept_language_or_lang(base_url):
 
 def test_index_links_its_static_assets(base_url):
     _, body = curl(base_url + "/")
-    stylesheet = re.search(r'href="(/static/showcase\.css\?v=[0-9a-f]+)"', body)
+    stylesheet = re.search(r'href="(/static/demo\.css\?v=[0-9a-f]+)"', body)
     script = re.search(r'src="(/static/showcase\.js\?v=[0-9a-f]+)"', body)
     assert stylesheet and script
     code, css = curl(base_url + stylesheet.group(1))

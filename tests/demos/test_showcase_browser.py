@@ -72,7 +72,7 @@ def test_screenshots(chromium, showcase, tmp_path, size):
         assert png_size(shot) == (width, height), page
     fetched = {uri.split("?")[0] for _, _, uri in access}
     assert set(PAGES) <= fetched
-    assert {"/static/showcase.css", "/static/showcase.js"} <= fetched
+    assert {"/static/demo.css", "/static/showcase.js"} <= fetched
     failed = [entry for entry in access if entry[0] >= 400]
     assert not failed, f"the browser's visit caused errors: {failed}"
 
