@@ -163,8 +163,9 @@ class Session(smtp.ESMTPClient):
     # -- the connection ---------------------------------------------------------------
 
     def connectionMade(self) -> None:
-        # SMTP is a dialogue of small writes (the data, then "."): without TCP_NODELAY,
-        # Nagle's algorithm and the server's delayed ACK add ~40 ms to every message.
+        # SMTP is a dialogue of small writes: without TCP_NODELAY, Nagle's algorithm
+        # holds one back while another is unacknowledged, and the server's delayed
+        # ACK turns that into ~40 ms (TLS records and STARTTLS make such pairs).
         no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if no_delay is not None:
             no_delay(True)

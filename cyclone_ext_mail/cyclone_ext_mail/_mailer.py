@@ -130,6 +130,9 @@ class SMTPMailer:
         if starttls is None:
             starttls = "required" if username is not None else "optional"
         _starttls(starttls)
+        for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value}")
         self.servers = list(servers)
         self.implicit_tls = implicit_tls
         self.username = username

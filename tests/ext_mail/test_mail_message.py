@@ -121,6 +121,8 @@ def test_url_options_and_masking(certificate: tuple[str, str]) -> None:
         smtps("smtps://mx.example?starttls=off")
     with pytest.raises(ValueError, match="no server"):
         smtp("smtp://")
+    with pytest.raises(ValueError, match="positive"):
+        smtp("smtp://mx.example?timeout=0")
     with pytest.raises(ServiceConfigError) as info:
         create_service("mail", "smtp://u:secret@mx.example?verify=maybe")
     assert "secret" not in str(info.value)
