@@ -327,7 +327,16 @@ def _noise_lines(results: dict) -> list[str]:
     return lines
 
 
-def render(results: dict) -> str:
+OTHER_SECTIONS = (
+    "## Mail benchmark",
+    "## RPC benchmark",
+    "## WebSocket benchmark",
+    "## Redis benchmark",
+)
+
+
+def render(results: dict, existing: str | None = None) -> str:
+    """The page: the HTTP results, then ``existing``'s other sections (or rpc and ws)."""
     meta = results["meta"]
     s = meta["settings"]
     out = [INTRO_FILE.read_text().rstrip() + "\n", "## Latest results", ""]
@@ -429,6 +438,12 @@ def render(results: dict) -> str:
             "",
         ]
     text = "\n".join(out).rstrip() + "\n"
+    if existing is not None:
+        # The other benchmarks' sections (mail, RPC, WebSocket, Redis) are written by
+        # their own scripts into this page: keep them as they are.
+        starts = [i for m in OTHER_SECTIONS if (i := existing.find("\n" + m)) >= 0]
+        if starts:
+            return text + existing[min(starts) :]
     rpc_latest = Path(__file__).resolve().parent / "results" / "rpc-latest.json"
     if rpc_latest.exists():  # the RPC section (bench/rpc.py) comes before the WebSocket one
         import rpc

@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.report:
         results = json.loads(Path(args.report).read_text())
-        DOCS.write_text(report.render(results))
+        DOCS.write_text(report.render(results, DOCS.read_text() if DOCS.exists() else None))
         log(f"wrote {DOCS}")
         return 0
 
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
     log(f"wrote {path}")
     if not partial or args.write_docs:
-        DOCS.write_text(report.render(results))
+        DOCS.write_text(report.render(results, DOCS.read_text() if DOCS.exists() else None))
         log(f"wrote {DOCS}")
     print(report.summary_table(results))
     return 0

@@ -12,6 +12,7 @@ import getopt
 import sys
 from typing import Any
 
+from twisted.application.reactors import Reactor
 from twisted.application.service import IServiceMaker
 from twisted.plugin import IPlugin
 from twisted.python import usage
@@ -81,3 +82,7 @@ class CycloneServiceMaker:
 
 
 serviceMaker = CycloneServiceMaker()
+
+# ``twistd --reactor uvloop``: Twisted's asyncio reactor on a uvloop event loop
+# (cyclone._reactors.install; needs ``pip install uvloop``).
+uvloopReactor = Reactor("uvloop", "cyclone._reactors", "asyncio reactor on uvloop (cyclone)")

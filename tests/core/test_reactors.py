@@ -1,0 +1,78 @@
+"""``cyclone run --reactor``: the asyncio reactor (on uvloop when installed) serves the same app."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from client import fetch
+from servers import accepts_connections, free_port, server_process
+from waiting import wait_until
+
+APP = textwrap.dedent(
+    """
+    import asyncio
+
+    from twisted.internet import reactor
+    import cyclone.web
+
+
+    class Which(cyclone.web.RequestHandler):
+        async def get(self):
+            loop = getattr(reactor, "_asyncioEventloop", None)
+            self.write(type(reactor).__name__ + " " + type(loop).__module__)
+
+
+    Application = cyclone.web.Application([(r"/", Which)])
+    """
+)
+
+
+def _serve(tmp_path, reactor: str) -> str:
+    (tmp_path / "which_app.py").write_text(APP)
+    port = free_port()
+    command = [sys.executable, "-m", "cyclone", "run", "-r", "which_app.Application"]
+    with server_process(
+        [*command, "-p", str(port), "--reactor", reactor],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as proc:
+        wait_until(lambda: accepts_connections(port) or proc.poll() is not None, timeout=15)
+        assert proc.poll() is None, proc.stdout.read().decode()
+        return fetch(port, "/").text
+
+
+def test_the_asyncio_reactor_serves(tmp_path):
+    assert _serve(tmp_path, "asyncio").startswith("AsyncioSelectorReactor asyncio")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvloop") is None, reason="uvloop is not installed")
+def test_the_uvloop_reactor_serves(tmp_path):
+    assert _serve(tmp_path, "uvloop") == "AsyncioSelectorReactor uvloop"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvloop") is not None, reason="uvloop is installed")
+def test_without_uvloop_the_option_says_what_to_install(tmp_path):
+    (tmp_path / "which_app.py").write_text(APP)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cyclone",
+            "run",
+            "-r",
+            "which_app.Application",
+            "--reactor",
+            "uvloop",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert "pip install uvloop" in proc.stderr
