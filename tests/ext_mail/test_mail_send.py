@@ -300,3 +300,19 @@ def test_cyclone_plugins_lists_both_schemes() -> None:
     lines = [line.split() for line in out.splitlines()]
     assert ["smtp", "cyclone-ext-mail"] in [line[:2] for line in lines]
     assert ["smtps", "cyclone-ext-mail"] in [line[:2] for line in lines]
+
+
+def test_one_service_per_server(smtpd: Any, ca: str) -> None:
+    main, bulk = smtpd(), smtpd(starttls=False, implicit_tls=True)
+    services = ServiceSet(
+        {
+            "mail": {"url": f"smtp://{USER}:{PASSWORD}@127.0.0.1:{main.port}", "ca_file": ca},
+            "bulk": {"url": f"smtps://{USER}:{PASSWORD}@127.0.0.1:{bulk.port}", "ca_file": ca},
+        }
+    )
+    call(services.start)
+    call(services["mail"].send, Message("a@example.com", "b@example.com", "main"))
+    call(services["bulk"].send_many, [Message("a@example.com", "c@example.com", "bulk")] * 3)
+    call(services.stop)
+    assert [r.message["Subject"] for r in main.received] == ["main"]
+    assert [r.message["Subject"] for r in bulk.received] == ["bulk"] * 3
