@@ -187,10 +187,24 @@ class _Writer:
             " and isinstance(_tt_tmp, _tt_async_types): _tt_tmp = await _tt_tmp",
             line,
         )
+        autoescape = None if node.raw else self.template.autoescape
+        if autoescape == "xhtml_escape":
+            # The default: escape and encode in one step, unless the namespace
+            # gives xhtml_escape another meaning (then the general path below).
+            self.write("if xhtml_escape is _tt_xhtml_escape:", line)
+            with self.indented():
+                self.write("_tt_append(_tt_xhtml_escape_utf8(_tt_tmp))", line)
+            self.write("else:", line)
+            with self.indented():
+                self._write_expression_tail(autoescape, line)
+            return
+        self._write_expression_tail(autoescape, line)
+
+    def _write_expression_tail(self, autoescape: str | None, line: int) -> None:
         self.write("if isinstance(_tt_tmp, _tt_string_types): _tt_tmp = _tt_utf8(_tt_tmp)", line)
         self.write("else: _tt_tmp = _tt_utf8(str(_tt_tmp))", line)
-        if not node.raw and self.template.autoescape is not None:
-            self.write(f"_tt_tmp = _tt_utf8({self.template.autoescape}(_tt_tmp))", line)
+        if autoescape is not None:
+            self.write(f"_tt_tmp = _tt_utf8({autoescape}(_tt_tmp))", line)
         self.write("_tt_append(_tt_tmp)", line)
 
     def write_apply(self, node: Apply) -> None:

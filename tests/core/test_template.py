@@ -106,6 +106,27 @@ def test_autoescape_none_and_custom_function() -> None:
     assert Template("{{ x }}", autoescape=None).generate(x="<b>") == b"<b>"
 
 
+def test_the_default_escape_handles_every_value_type_as_before() -> None:
+    # {{ }} with the built-in xhtml_escape escapes and encodes in one step
+    # (str, bytes, and anything else through str()), quotes included.
+    assert render("{{ a }}|{{ b }}|{{ c }}|{{ d }}", a="<'\"&>", b="é<".encode(), c=3, d=None) == (
+        "&lt;&#x27;&quot;&amp;&gt;|é&lt;|3|None".encode()
+    )
+    with pytest.raises(UnicodeDecodeError):
+        render("{{ b }}", b=b"\xff")
+
+
+def test_a_namespace_xhtml_escape_replaces_the_built_in_one() -> None:
+    seen: list[object] = []
+
+    def shout(value: object) -> str:
+        seen.append(value)
+        return "ESCAPED"
+
+    assert render("{{ x }}|{% raw x %}", x="<b>", xhtml_escape=shout) == b"ESCAPED|<b>"
+    assert seen == [b"<b>"]  # it is called with the UTF-8 bytes, as Tornado does
+
+
 def test_default_namespace() -> None:
     source = (
         "{{ json_encode({'a': '</'}) }}|{% raw json_encode([1]) %}|{{ url_escape('a b') }}|"
