@@ -87,6 +87,7 @@ __all__ = [
     "RPC",
     "STORAGE",
     "AuthScheme",
+    "BatchMailer",
     "Contract",
     "Handler",
     "HubReceiver",
@@ -133,6 +134,17 @@ class Mailer(Service, Protocol):
     """
 
     def send(self, message: Any) -> Deferred[Any]: ...
+
+
+@runtime_checkable
+class BatchMailer(Protocol):
+    """Optional for a :class:`Mailer`: send several messages over one connection.
+
+    ``send_many(messages)`` returns a Deferred that fires with one outcome per
+    message, in order.
+    """
+
+    def send_many(self, messages: Sequence[Any]) -> Deferred[Any]: ...
 
 
 @runtime_checkable
@@ -307,7 +319,8 @@ class Contract:
     instance) or a ``"class"`` (a request handler class, whose members are
     checked as the instances will see them). ``methods`` are HTTP methods that a
     handler class must have in ``SUPPORTED_METHODS``; ``returns`` is what a
-    factory's product must provide (checked when it is built).
+    factory's product must provide (checked when it is built), with the optional
+    members of ``returns_optional``.
     """
 
     protocol: type
@@ -315,11 +328,12 @@ class Contract:
     kind: Literal["object", "class"] = "object"
     methods: tuple[str, ...] = ()
     returns: type | None = None
+    returns_optional: tuple[type, ...] = ()
 
 
 CONTRACTS: Mapping[str, Contract] = {
     STORAGE: Contract(ServiceFactory, returns=Service),
-    MAIL: Contract(ServiceFactory, returns=Mailer),
+    MAIL: Contract(ServiceFactory, returns=Mailer, returns_optional=(BatchMailer,)),
     AUTH: Contract(AuthScheme, optional=(SecretVerifier, MultiChallenge)),
     RPC: Contract(RPCHandler, optional=(ProcedureLister,), kind="class", methods=("POST",)),
     REALTIME: Contract(RealtimeHandler, optional=(HubReceiver,), kind="class", methods=("GET",)),

@@ -217,8 +217,11 @@ def create_service(key: str, spec: ServiceSpec) -> Any:
         service = factory(bare_url, **options)
     except Exception as e:
         raise ServiceConfigError(f"{where}: {type(e).__name__}: {e}") from e
-    contract = plugins.CONTRACTS[group].returns or plugins.Service
-    problems = plugins.contract_problems(service, contract)
+    group_contract = plugins.CONTRACTS[group]
+    contract = group_contract.returns or plugins.Service
+    problems = plugins.contract_problems(
+        service, contract, optional=group_contract.returns_optional
+    )
     if problems:
         raise ServiceConfigError(
             f"{where}: the {scheme!r} factory returned {type(service).__name__}, "

@@ -486,3 +486,34 @@ def test_cyclone_plugins_check_fails_and_explains_a_broken_plugin(tmp_path):
     assert "cyclone-ext-broken 0.1" in broken
     assert "error: plugin 'broken'" in broken
     assert "RuntimeError: cyclone_ext_broken needs libfoo 3" in broken
+
+
+def test_a_mailer_with_a_broken_optional_send_many_is_refused():
+    from cyclone import contracts, plugins
+
+    class Mailer:
+        def start(self):
+            return None
+
+        def stop(self):
+            return None
+
+        def send(self, message):
+            return None
+
+        send_many = "not callable"
+
+    mail = plugins.CONTRACTS[contracts.MAIL]
+    problems = plugins.contract_problems(Mailer(), mail.returns, optional=mail.returns_optional)
+    assert problems and all("send_many" in p for p in problems), problems
+    del Mailer.send_many
+    assert plugins.contract_problems(Mailer(), mail.returns, optional=mail.returns_optional) == []
+
+
+def test_the_smtp_mailer_meets_the_batch_contract():
+    from cyclone import contracts, plugins
+
+    mail = plugins.CONTRACTS[contracts.MAIL]
+    mailer = plugins.load(contracts.MAIL, "smtp")("smtp://127.0.0.1:2525?starttls=off")
+    assert plugins.contract_problems(mailer, mail.returns, optional=mail.returns_optional) == []
+    assert isinstance(mailer, contracts.BatchMailer)
