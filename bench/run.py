@@ -192,7 +192,8 @@ def measure_cell(running: Running, path: str, close: bool, args: argparse.Namesp
     """Warm-up, then ``--passes`` measured passes of one path and mode; their summary."""
     if args.warmup > 0:
         run_wrk(running.port, path, args.warmup, close)
-    cell: dict = {}
+    # --quick neither waits for quiet nor runs a noisy pass again: it stays short
+    cell: dict = {"busy": bool(args.quick)}
     passes = [
         measured_pass(running, path, args.duration, close, args.quiet_wait, cell)
         for _ in range(args.passes)
