@@ -29,7 +29,7 @@ __all__ = ["wheelhouse"]  # the fixture, imported for this module
 APP_SKELETONS = ("default", "signup", "foreman")
 
 
-def cyclone_app(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_app(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cyclone", "app", *map(str, args)],
         capture_output=True,
@@ -43,7 +43,7 @@ def cyclone_app(*args: str | Path, cwd: Path | None = None) -> subprocess.Comple
 
 
 def test_help_shows_every_option_with_its_default():
-    result = cyclone_app("--help")
+    result = run_app("--help")
     assert result.returncode == 0
     out = " ".join(result.stdout.split())
     for flags in (
@@ -72,15 +72,15 @@ def test_help_shows_every_option_with_its_default():
     ],
 )
 def test_invalid_names_are_refused(tmp_path: Path, args: list[str], message: str):
-    result = cyclone_app(*args, "-t", tmp_path)
+    result = run_app(*args, "-t", tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a temporary dir
 
 
 def test_the_suggested_module_name_works(tmp_path: Path):
-    assert "-m my_app" in cyclone_app("-p", "my-app", "-t", tmp_path).stderr
-    assert cyclone_app("-p", "my-app", "-m", "my_app", "-t", tmp_path).returncode == 0
+    assert "-m my_app" in run_app("-p", "my-app", "-t", tmp_path).stderr
+    assert run_app("-p", "my-app", "-m", "my_app", "-t", tmp_path).returncode == 0
     assert (tmp_path / "my-app" / "my_app" / "web.py").is_file()
     assert 'name = "my-app"' in (tmp_path / "my-app" / "pyproject.toml").read_text()
 
@@ -88,7 +88,7 @@ def test_the_suggested_module_name_works(tmp_path: Path):
 def test_an_existing_target_is_never_overwritten(tmp_path: Path):
     (tmp_path / "app1").mkdir()
     (tmp_path / "app1" / "keep.txt").write_text("mine")
-    result = cyclone_app("-p", "app1", "-t", tmp_path)
+    result = run_app("-p", "app1", "-t", tmp_path)
     assert result.returncode == 2
     assert "already exists; cyclone app never overwrites" in result.stderr
     assert [p.name for p in (tmp_path / "app1").iterdir()] == ["keep.txt"]
@@ -97,7 +97,7 @@ def test_an_existing_target_is_never_overwritten(tmp_path: Path):
 
 
 def test_git_makes_a_repository_with_a_first_commit(tmp_path: Path):
-    assert cyclone_app("-p", "repo", "-g", "-a", "signup", "-t", tmp_path).returncode == 0
+    assert run_app("-p", "repo", "-g", "-a", "signup", "-t", tmp_path).returncode == 0
     project = tmp_path / "repo"
 
     def git(*args: str) -> str:
@@ -118,7 +118,7 @@ def test_version_license_and_set_pkg_version(tmp_path: Path):
     target = tmp_path / "out"
     target.mkdir()
     args = ("-v", "1.2.3", "-s", "-l", license_file, "-t", target)
-    assert cyclone_app("-p", "versioned", *args).returncode == 0
+    assert run_app("-p", "versioned", *args).returncode == 0
     project = target / "versioned"
     assert '__version__ = "1.2.3"' in (project / "versioned" / "__init__.py").read_text()
     pyproject = (project / "pyproject.toml").read_text()
@@ -127,7 +127,7 @@ def test_version_license_and_set_pkg_version(tmp_path: Path):
     assert 'license-files = ["LICENSE"]' in pyproject
     assert (project / "LICENSE").read_text() == license_file.read_text()
 
-    assert cyclone_app("-p", "plain", "-t", target).returncode == 0
+    assert run_app("-p", "plain", "-t", target).returncode == 0
     pyproject = (target / "plain" / "pyproject.toml").read_text()
     assert 'version = "0.1"' in pyproject and 'license = "Apache-2.0"' in pyproject
     assert "Apache License, Version 2.0" in (target / "plain" / "LICENSE").read_text()
@@ -135,7 +135,7 @@ def test_version_license_and_set_pkg_version(tmp_path: Path):
 
 @pytest.mark.parametrize("skeleton", APP_SKELETONS)
 def test_application_skeletons_carry_deployment_files(tmp_path: Path, skeleton: str):
-    assert cyclone_app("-p", "site", "-a", skeleton, "-t", tmp_path).returncode == 0
+    assert run_app("-p", "site", "-a", skeleton, "-t", tmp_path).returncode == 0
     project = tmp_path / "site"
     deploy = project / "deploy"
     unit = (deploy / "site.service").read_text()
@@ -233,17 +233,21 @@ def serve_project() -> Iterator:
         process = subprocess.Popen(
             [
                 str(venv / "cyclone"), "run", "-r", f"{modname}.web.Application",
-                "-c", f"{modname}.conf", "-p", "0",
+                "-c", f"{modname}.conf", "-p", "0", "--quiet",
             ],
             cwd=project, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )  # fmt: skip
         processes.append(process)
         assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"serving \S+ on (http://\S+?)/?$", line.strip())
-        assert found, line + (process.stdout.read() if process.poll() is not None else "")
-        return found.group(1)
+        seen = []
+        for line in process.stdout:  # warnings may come first
+            seen.append(line)
+            found = re.search(r"serving \S+ on (http://\S+?)/?$", line.strip())
+            if found:
+                return found.group(1)
+            assert len(seen) < 50, "".join(seen)
+        pytest.fail("cyclone run exited:\n" + "".join(seen))
 
     yield serve
     for process in processes:
