@@ -238,3 +238,17 @@ def test_removed_1x_name(dotted: str) -> None:
     assert _resolve(dotted) is MISSING, (
         f"{dotted} exists: move it to 'Names that keep working' in {PORTING.name}"
     )
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_signed_values_cross_between_tornado_and_cyclone(version: int) -> None:
+    """coming-from-tornado.md: a cookie signed by one framework decodes in the other."""
+    import tornado.web
+
+    import cyclone.web
+
+    signed = tornado.web.create_signed_value("s3cret", "user", "bob", version=version)
+    assert cyclone.web.decode_signed_value("s3cret", "user", signed) == b"bob"
+    ours = cyclone.web.create_signed_value("s3cret", "user", "bob")
+    assert tornado.web.decode_signed_value("s3cret", "user", ours) == b"bob"
+    assert cyclone.web.decode_signed_value("other", "user", signed) is None
