@@ -33,7 +33,6 @@ from cyclone.httputil import (
     apply_xheaders,
     is_token,
     is_valid_host,
-    normalize_header_name,
     split_absolute_form,
 )
 
@@ -155,7 +154,6 @@ class RequestReader:
 
     def __init__(self, sink: RequestSink, limits: HTTPLimits, xheaders: bool = False) -> None:
         self.limits = limits
-        self._max_headers = limits.max_headers
         self.xheaders = xheaders
         self._sink: RequestSink | None = sink
         self._parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
@@ -246,25 +244,16 @@ class RequestReader:
         self._header_bytes += len(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        count = self._header_count = self._header_count + 1
+        self._header_count += 1
         self._header_bytes += len(name) + len(value) + 4
-        if count > self._max_headers:
+        if self._header_count > self.limits.max_headers:
             raise _Reject(431, f"more than {self.limits.max_headers} header fields")
         if self._headers_done:
             return  # RFC 9112 §7.1.2: trailer fields are accepted and ignored
-        # HTTPHeaders.add, inlined: this runs for every field of every request.
-        norm = normalize_header_name(name.decode("latin-1"))
-        text = value.decode("latin-1")
-        if norm == "Host":
+        sname = name.decode("latin-1")
+        if len(sname) == 4 and sname.lower() == "host":
             self._hosts += 1
-        headers = self._headers
-        existing = headers._lists.get(norm)
-        if existing is None:
-            headers._dict[norm] = text
-            headers._lists[norm] = [text]
-        else:
-            existing.append(text)
-            headers._dict[norm] = headers._dict[norm] + "," + text
+        self._headers.add(sname, value.decode("latin-1"))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
