@@ -1,4 +1,4 @@
-"""Fixtures shared by the core's locale tests (catalogs compiled at test time)."""
+"""Fixtures shared by the core's tests: locale catalogs compiled at test time, the wheelhouse."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ from babel.messages.pofile import read_po
 from cyclone import locale
 
 LOCALE_DATA = Path(__file__).parent / "locale_data"
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheels and sdists of every distribution of this checkout, built once."""
+    from test_packaging import build_wheelhouse
+
+    return build_wheelhouse(tmp_path_factory)
 
 
 @pytest.fixture

@@ -95,9 +95,11 @@ def _run(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.Compl
     return result
 
 
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``uv build --all-packages``: an sdist and a wheel of every distribution."""
+def build_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``uv build --all-packages``: an sdist and a wheel of every distribution.
+
+    Built once per session by the ``wheelhouse`` fixture of tests/core/conftest.py.
+    """
     out = tmp_path_factory.mktemp("dist")
     _run(_uv(), "build", "--all-packages", "--quiet", "-o", out, cwd=ROOT)
     for name in DISTRIBUTIONS:

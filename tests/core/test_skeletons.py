@@ -19,12 +19,10 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from test_packaging import VERSION, _clean_env, _make_venv, _run, wheelhouse
+from test_packaging import VERSION, _clean_env, _make_venv, _run
 from waiting import wait_until
 
 from cyclone._skeleton import compile_po
-
-__all__ = ["wheelhouse"]  # the fixture, imported for this module
 
 APP_SKELETONS = ("default", "signup", "foreman")
 
