@@ -82,9 +82,9 @@ class HTTPServer(ServerFactory):
     def _connection_lost(self, conn: HTTPConnection) -> None:
         self.connections.discard(conn)
         if not self.connections:
-            if self._sweeper is not None and self._sweeper.running:
-                self._sweeper.stop()
-            self._sweeper = None
+            # The sweeper stops itself on its next tick if no connection came
+            # meanwhile: a server answering one connection at a time does not
+            # make a LoopingCall per connection.
             waiters, self._drained = self._drained, []
             for waiter in waiters:
                 waiter.callback(None)
@@ -99,6 +99,11 @@ class HTTPServer(ServerFactory):
         return min(1.0, max(0.05, min(timeouts, default=4.0) / 4))
 
     def _sweep(self) -> None:
+        if not self.connections:
+            if self._sweeper is not None and self._sweeper.running:
+                self._sweeper.stop()
+            self._sweeper = None
+            return
         now = _seconds()
         for conn in list(self.connections):
             deadline = conn.deadline
