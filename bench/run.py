@@ -2,22 +2,29 @@
 
 Usage::
 
-    uv run python bench/run.py [--duration 10] [--passes 3] [--warmup 2]
-                               [--only NAME[,NAME...]] [--quick] [--write-docs]
+    uv run python bench/run.py --all      # every row and section, about 17 minutes
+    uv run python bench/run.py --quick    # the same, 1 pass of 2 s: about 6 minutes
+    uv run python bench/run.py [--duration 4] [--passes 3] [--warmup 1]
+                               [--only NAME[,NAME...]] [--sections throughput,...]
+                               [--write-docs] [--report FILE]
 
 Every peer is installed by this script into its own virtual environment under
 ``bench/.envs/NAME`` (made again when its package list changes); cyclone 2 and
 the bare floor run from the repository's ``.venv``. Each server is pinned to
 CPU 0 with ``taskset -c 0`` and wrk to CPU 1 (``taskset -c 1 wrk -t1 -c64``),
-on 127.0.0.1 only. For every server, mode (keep-alive, ``Connection: close``)
-and endpoint there is one warm-up run, then ``--passes`` measured runs; the
-medians are reported.
+on 127.0.0.1 only. For every server, mode (keep-alive, ``Connection: close``
+where the row has it) and endpoint there is one warm-up run, then
+``--passes`` measured runs; the medians are reported. The sections after the
+three endpoints (template, static files, memory per idle connection, the
+py-spy flame graph) are in ``bench/sections.py``.
 
-A full run (no ``--only``, no ``--quick``) writes ``bench/results/latest.json``,
-a dated copy beside it, and ``docs/benchmarks.md``. Partial runs write a
-``.raw`` file in ``bench/results/`` (not committed) and leave the docs alone,
-unless ``--write-docs`` is given. ``--report FILE`` renders the docs from an
-existing results file without measuring.
+A full run (every row and section, no ``--quick``) writes
+``bench/results/latest.json``, a dated copy beside it, and
+``docs/benchmarks.md`` (keeping the page's mail, RPC, WebSocket and Redis
+sections). Partial runs write a ``.raw`` file in ``bench/results/`` (not
+committed) and leave the docs alone, unless ``--write-docs`` is given.
+``--report FILE`` renders the docs from an existing results file without
+measuring.
 
 ``--ws`` runs the WebSocket benchmark instead (``bench/ws.py``; see there).
 """
