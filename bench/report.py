@@ -340,6 +340,14 @@ def render(results: dict, existing: str | None = None) -> str:
     meta = results["meta"]
     s = meta["settings"]
     out = [INTRO_FILE.read_text().rstrip() + "\n", "## Latest results", ""]
+    if "template" not in results:
+        out += [
+            "> These figures come from a run made before the harness of issue 16 (no "
+            "template, static, memory or flame rows; its access-log row is the "
+            "twisted.logger text observer). `uv run python bench/run.py --all` on a quiet "
+            "machine replaces them.",
+            "",
+        ]
     out += [
         f"- Date: {meta['date']}",
         f"- CPU: {meta['cpu']} ({meta['cores']} cores; server on core {s['server_cpu']}, "
