@@ -117,8 +117,12 @@ def test_a_slow_async_subscriber_has_a_bounded_queue(open_pool, shared, name):
     assert got[1:] == [str(i) for i in range(40, 50)]
 
 
-def test_a_subscriber_that_falls_behind_is_warned_about(open_pool, shared, name):
-    pool = open_pool(shared + "?ping_interval=0.05&lag_warning=0.2")
+def test_a_subscriber_that_falls_behind_is_warned_about(servers, open_pool, name):
+    from redis_servers import free_port
+
+    port = free_port()
+    server = servers(port=port)
+    pool = open_pool(f"redis://127.0.0.1:{port}/0?ping_interval=0.05&lag_warning=0.2")
     warnings: list[str] = []
 
     def observe(event):
@@ -130,8 +134,9 @@ def test_a_subscriber_that_falls_behind_is_warned_about(open_pool, shared, name)
     assert call(lambda: pool.subscriber.lag) < 0.2
     globalLogPublisher.addObserver(observe)
     try:
-        call(time.sleep, 0.1)  # a PING goes out, then the reactor is busy elsewhere
-        call(time.sleep, 0.5)
+        # The server holds every command for 0.8 s: the PINGs sent meanwhile are
+        # answered late, as when the subscriber's connection is backed up.
+        server.cli("CLIENT", "PAUSE", "800", "ALL")
         wait_until(lambda: warnings, timeout=5)
     finally:
         globalLogPublisher.removeObserver(observe)
