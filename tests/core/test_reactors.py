@@ -55,9 +55,12 @@ def test_the_uvloop_reactor_serves(tmp_path):
     assert _serve(tmp_path, "uvloop") == "AsyncioSelectorReactor uvloop"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("uvloop") is not None, reason="uvloop is installed")
 def test_without_uvloop_the_option_says_what_to_install(tmp_path):
     (tmp_path / "which_app.py").write_text(APP)
+    # The app's directory comes first on sys.path: this module hides an installed uvloop.
+    (tmp_path / "uvloop.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'uvloop'\", name='uvloop')\n"
+    )
     proc = subprocess.run(
         [
             sys.executable,
