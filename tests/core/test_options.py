@@ -247,12 +247,13 @@ def test_print_help_lists_groups_names_metavars_defaults_and_help() -> None:
 
 
 def test_mockable_restores_the_value() -> None:
-    from unittest import mock
-
+    # What mock.patch.object(options.mockable(), name, value) does: setattr, then delattr.
     parser = OptionParser()
     parser.define("port", default=80)
-    with mock.patch.object(parser.mockable(), "port", 9):
-        assert parser.port == 9
+    patched = parser.mockable()
+    setattr(patched, "port", 9)  # noqa: B010
+    assert parser.port == 9
+    delattr(patched, "port")
     assert parser.port == 80
 
 
