@@ -66,25 +66,17 @@ class SubscriberFactory(protocol.ReconnectingClientFactory):
         """Called by the protocol when AUTH or SELECT fails (it stopped retrying)."""
 
 
-def _settings(
-    target: str,
-    dbid: int | None,
-    charset: str | None,
-    password: str | None,
-    username: str | None,
-    connect_timeout: float | None,
-    reply_timeout: float | None,
-    convert_numbers: bool,
-) -> ConnectionSettings:
+def _settings(target: str, dbid: int | None, kw: dict[str, Any]) -> ConnectionSettings:
+    """1.x keyword arguments (``charset``, ``password``, ``connectTimeout``, ...) as settings."""
     return ConnectionSettings(
         target,
-        username=username,
-        password=password,
+        username=kw.get("username"),
+        password=kw.get("password"),
         db=dbid,
-        connect_timeout=connect_timeout or 5.0,
-        command_timeout=reply_timeout,
-        encoding=charset,
-        convert_numbers=convert_numbers,
+        connect_timeout=kw.get("connectTimeout") or 5.0,
+        command_timeout=kw.get("replyTimeout"),
+        encoding=kw.get("charset", "utf-8"),
+        convert_numbers=kw.get("convertNumbers", True),
     )
 
 
@@ -92,16 +84,7 @@ def _tcp_pool(
     host: str, port: int, dbid: int | None, poolsize: int, reconnect: bool, kw: dict[str, Any]
 ) -> RedisPool:
     timeout = kw.get("connectTimeout") or 5.0
-    settings = _settings(
-        f"redis://{host}:{port}/{dbid or 0}",
-        dbid,
-        kw.get("charset", "utf-8"),
-        kw.get("password"),
-        kw.get("username"),
-        kw.get("connectTimeout"),
-        kw.get("replyTimeout"),
-        kw.get("convertNumbers", True),
-    )
+    settings = _settings(f"redis://{host}:{port}/{dbid or 0}", dbid, kw)
     pool = RedisPool(
         lambda: HostnameEndpoint(reactor, host, port, timeout=timeout), settings, pool_size=poolsize
     )
@@ -221,16 +204,7 @@ def lazyUnixConnectionPool(
 ) -> RedisPool:
     """A pool over the UNIX socket ``path``, connecting in the background."""
     timeout = kw.get("connectTimeout") or 5.0
-    settings = _settings(
-        f"redis+unix://{path}",
-        dbid,
-        kw.get("charset", "utf-8"),
-        kw.get("password"),
-        kw.get("username"),
-        kw.get("connectTimeout"),
-        kw.get("replyTimeout"),
-        kw.get("convertNumbers", True),
-    )
+    settings = _settings(f"redis+unix://{path}", dbid, kw)
     pool = RedisPool(
         lambda: UNIXClientEndpoint(reactor, path, timeout=timeout), settings, pool_size=poolsize
     )
