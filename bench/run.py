@@ -1,4 +1,4 @@
-"""Benchmark cyclone 2 against its peers with wrk, one server at a time.
+"""Benchmark cyclone 2 against its peers with wrk, the passes interleaved across servers.
 
 Usage::
 
@@ -14,7 +14,9 @@ the bare floor run from the repository's ``.venv``. Each server is pinned to
 CPU 0 with ``taskset -c 0`` and wrk to CPU 1 (``taskset -c 1 wrk -t1 -c64``),
 on 127.0.0.1 only. For every server, mode (keep-alive, ``Connection: close``
 where the row has it) and endpoint there is one warm-up run, then
-``--passes`` measured runs; the medians are reported. The sections after the
+``--passes`` measured runs; the medians are reported. All the servers run at
+once (idle while another is measured) and the passes go round them, so each
+row's passes are spread over the whole run (see :func:`bench_servers`). The sections after the
 three endpoints (template, static files, memory per idle connection, the
 py-spy flame graph) are in ``bench/sections.py``.
 
@@ -219,33 +221,68 @@ def log_cell(label: str, mode: str, name: str, summary: dict) -> None:
     )
 
 
-def bench_server(server: Server, args: argparse.Namespace) -> dict:
-    ensure_env(server)
-    port = free_port()
+def bench_servers(servers: list[Server], args: argparse.Namespace) -> dict[str, dict]:
+    """Every server's three endpoints and modes, with the passes interleaved.
+
+    All the servers are started at once (each pinned to the server core and
+    idle while another is measured) and the passes go round them: pass 1 of
+    ``/`` for every server, then pass 1 of ``/json``..., then pass 2 of each.
+    A drift of the machine's speed over the run (a neighbour on the host, the
+    CPU's clock) then falls on every row alike instead of on the rows measured
+    while it lasted, which is what a ratio between rows needs.
+    """
     RESULTS.mkdir(exist_ok=True)
-    running = Running(server, port, RESULTS / f"server-{server.name}.log.raw")
-    log(f"{server.name}: started pid {running.proc.pid} on 127.0.0.1:{port}")
+    running: dict[str, Running] = {}
     try:
-        running.wait_ready()
-        verify(running)
-        out: dict = {"modes": {}}
-        for mode in server.modes:
-            close = mode == "close"
-            out["modes"][mode] = {}
-            for name, path, _check in ENDPOINTS:
-                summary = measure_cell(running, path, close, args)
-                out["modes"][mode][name] = summary
-                log_cell(server.name, mode, name, summary)
-            if running.proc.poll() is not None:
-                raise BenchError(f"{server.name} died during the {mode} runs")
-        if running.access_log:
-            out["access_log_bytes"] = os.path.getsize(running.access_log)
-        out["argv"] = [str(a) for a in running.argv]
-        out["loadavg_after"] = list(os.getloadavg())
+        for server in servers:
+            ensure_env(server)
+            run = Running(server, free_port(), RESULTS / f"server-{server.name}.log.raw")
+            running[server.name] = run
+            log(f"{server.name}: started pid {run.proc.pid} on 127.0.0.1:{run.port}")
+        for run in running.values():
+            run.wait_ready()
+            verify(run)
+        cells = [(mode, name, path) for mode in MODES for name, path, _check in ENDPOINTS]
+        passes: dict[tuple[str, str, str], list[dict]] = {}
+        # --quick neither waits for quiet nor runs a noisy pass again: it stays short
+        state: dict[tuple[str, str, str], dict] = {}
+        for round_no in range(args.passes):
+            log(f"round {round_no + 1} of {args.passes}")
+            for mode, name, path in cells:
+                close = mode == "close"
+                for server in servers:
+                    if mode not in server.modes:
+                        continue
+                    run = running[server.name]
+                    key = (server.name, mode, name)
+                    if round_no == 0 and args.warmup > 0:
+                        run_wrk(run.port, path, args.warmup, close)
+                    cell = state.setdefault(key, {"busy": bool(args.quick)})
+                    result = measured_pass(run, path, args.duration, close, args.quiet_wait, cell)
+                    passes.setdefault(key, []).append(result)
+                    if run.proc.poll() is not None:
+                        raise BenchError(f"{server.name} died during the {mode} runs")
+        loadavg = list(os.getloadavg())
+        out: dict[str, dict] = {}
+        for server in servers:
+            run = running[server.name]
+            entry: dict = {"modes": {}}
+            for mode in server.modes:
+                entry["modes"][mode] = {}
+                for name, _path, _check in ENDPOINTS:
+                    summary = summarize(passes[(server.name, mode, name)])
+                    entry["modes"][mode][name] = summary
+                    log_cell(server.name, mode, name, summary)
+            if run.access_log:
+                entry["access_log_bytes"] = os.path.getsize(run.access_log)
+            entry["argv"] = [str(a) for a in run.argv]
+            entry["loadavg_after"] = loadavg
+            out[server.name] = entry
         return out
     finally:
-        running.stop()
-        log(f"{server.name}: stopped pid {running.proc.pid}")
+        for run in running.values():
+            run.stop()
+            log(f"{run.server.name}: stopped pid {run.proc.pid}")
 
 
 # -- metadata -------------------------------------------------------------------------------
@@ -407,11 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         results["meta"] = metadata(args, servers)
         if "throughput" not in args.section_list:
             servers = []
-        for server in servers:
-            results["servers"][server.name] = bench_server(server, args)
-            results["labels"][server.name] = server.label
-            results["notes"][server.name] = server.note
-            # kept after every server, so an interrupted run still leaves its numbers
+        if servers:
+            results["servers"] = bench_servers(servers, args)
+            for server in servers:
+                results["labels"][server.name] = server.label
+                results["notes"][server.name] = server.note
+            # kept before the sections, so an interrupted run still leaves these numbers
             (RESULTS / "in-progress.raw").write_text(json.dumps(results, indent=1) + "\n")
         for server in SERVERS:
             results["labels"].setdefault(server.name, server.label)
