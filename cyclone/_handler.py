@@ -70,6 +70,37 @@ def _is_async_callable(func: Any) -> bool:
     return wrapped is not None and inspect.isgeneratorfunction(wrapped)
 
 
+class _Overrides:
+    """Which of a handler class's per-request hooks are overridden (computed once per class).
+
+    A hook left as :class:`RequestHandler` defines it does nothing (or the
+    default ETag work, done inline), so the life cycle skips the call.
+    """
+
+    __slots__ = ("etag", "initialize", "on_finish", "prepare", "set_default_headers")
+
+    def __init__(self, cls: type) -> None:
+        base = RequestHandler
+        self.initialize = cls.initialize is not base.initialize
+        self.set_default_headers = cls.set_default_headers is not base.set_default_headers
+        self.prepare = cls.prepare is not base.prepare
+        self.on_finish = cls.on_finish is not base.on_finish
+        self.etag = (
+            cls.compute_etag is not base.compute_etag
+            or cls.set_etag_header is not base.set_etag_header
+            or cls.check_etag_header is not base.check_etag_header
+        )
+
+
+def _overrides(cls: type) -> _Overrides:
+    # Kept in each class's own __dict__: a subclass may differ from its parent.
+    found = cls.__dict__.get("_cyclone_overrides")
+    if found is None:
+        found = _Overrides(cls)
+        cls._cyclone_overrides = found  # type: ignore[attr-defined]
+    return found  # type: ignore[no-any-return]
+
+
 class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, TemplateRenderingMixin):
     """Subclass this and define ``get``, ``post``... to handle requests.
 
@@ -108,11 +139,13 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
         self.request = request
         self.path_args: list[str] = []
         self.path_kwargs: dict[str, str] = {}
+        self._overridden = overridden = _overrides(type(self))
         self.clear()
         connection = request.connection
         if connection is not None:
             connection.set_close_callback(self._connection_closed)
-        self.initialize(**kwargs)
+        if overridden.initialize:
+            self.initialize(**kwargs)
 
     def initialize(self, **kwargs: Any) -> None:
         """Hook for the URL spec's keyword arguments; override it."""
@@ -150,7 +183,8 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
             "Date": http_date(),
         }
         self._extra_headers = None
-        self.set_default_headers()
+        if self._overridden.set_default_headers:
+            self.set_default_headers()
         self._write_buffer = []
         self._status_code = 200
         self._reason = "OK"
@@ -313,13 +347,21 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
             self.write(chunk)
         if not self._headers_written:
             status = self._status_code
+            headers = self._headers
+            request = self.request
             if (
                 status == 200
-                and "Etag" not in self._headers
-                and (self.request.method == "GET" or self.request.method == "HEAD")
+                and "Etag" not in headers
+                and (request.method == "GET" or request.method == "HEAD")
             ):
-                self.set_etag_header()
-                if self.check_etag_header():
+                if self._overridden.etag:
+                    self.set_etag_header()
+                    matched = self.check_etag_header()
+                else:  # the default hooks, inline: the SHA-1 of the body, then If-None-Match
+                    etag = headers["Etag"] = body_etag(self._write_buffer)
+                    if_none_match = request.headers.get("If-None-Match")
+                    matched = if_none_match is not None and etag_matches(etag, if_none_match)
+                if matched:
                     self._write_buffer = []
                     self.set_status(304)
                     status = 304
@@ -364,12 +406,14 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
             connection.send_body(self.request, chunk, finishing)
 
     def _after_finish(self) -> None:
-        try:
-            self.on_finish()
-        except Exception:
-            log.failure("error in on_finish for {uri}", uri=self.request.uri)
+        if self._overridden.on_finish:
+            try:
+                self.on_finish()
+            except Exception:
+                log.failure("error in on_finish for {uri}", uri=self.request.uri)
         self.application.log_request(self)
-        self._fire_finish_waiters()
+        if self._finish_waiters is not None:
+            self._fire_finish_waiters()
 
     def notifyFinish(self) -> defer.Deferred[None]:
         """A Deferred that fires when the response ends or the client goes away."""
@@ -595,6 +639,9 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
         self._prepare_then_run()
 
     def _prepare_then_run(self) -> None:
+        if not self._overridden.prepare:
+            self._run_method()
+            return
         d = _as_deferred(self.prepare())
         if d is None:
             self._run_method()

@@ -562,3 +562,52 @@ def test_invalid_status_codes(serve):
     assert resp.status == 500
     resp = fetch(port, "/reason")
     assert (resp.status, resp.reason) == (400, "Bad Request")
+
+
+# -- hooks overridden in a subclass of a class already serving ------------------------
+
+
+class PlainHandler(RequestHandler):
+    def get(self):
+        self.write("plain")
+
+
+class HookedHandler(PlainHandler):
+    """Overrides every hook the life cycle skips when it is left as the default."""
+
+    def initialize(self, tag="none"):
+        self.tag = tag
+
+    def set_default_headers(self):
+        self.set_header("X-Default", "set")
+
+    def prepare(self):
+        self.set_header("X-Prepared", self.tag)
+
+    def compute_etag(self):
+        return '"fixed"'
+
+    def on_finish(self):
+        FINISHED.append(self.request.path)
+
+
+FINISHED: list[str] = []
+
+
+def test_hooks_of_a_subclass_run_although_its_parent_has_defaults(serve):
+    port = serve(_app((r"/plain", PlainHandler), (r"/hooked", HookedHandler, {"tag": "t1"})))
+    # The parent serves first (its class learns that its hooks are the defaults)...
+    plain = fetch(port, "/plain")
+    assert plain.status == 200
+    assert plain.body == b"plain"
+    assert plain.headers["Etag"].startswith('"') and len(plain.headers["Etag"]) == 42
+    assert "X-Default" not in plain.headers and "X-Prepared" not in plain.headers
+    # ...and the subclass still gets each of its own.
+    hooked = fetch(port, "/hooked")
+    assert hooked.headers["X-Default"] == "set"
+    assert hooked.headers["X-Prepared"] == "t1"
+    assert hooked.headers["Etag"] == '"fixed"'
+    assert fetch(port, "/hooked", headers={"If-None-Match": '"fixed"'}).status == 304
+    assert fetch(port, "/plain", headers={"If-None-Match": plain.headers["Etag"]}).status == 304
+    wait_until(lambda: FINISHED.count("/hooked") == 2)
+    assert "/plain" not in FINISHED
