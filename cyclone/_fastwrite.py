@@ -9,8 +9,8 @@ error, which Twisted then reports itself) to ``transport.write``.
 
 Whether the buffer is empty is only visible through private fields of
 ``twisted.internet.abstract.FileDescriptor`` (``_writeDisconnected``,
-``_tempDataLen``, ``dataBuffer``, ``offset``). They are feature-tested here, per
-transport, at the first use: when one is missing or of an unexpected type (a
+``_tempDataLen``, ``dataBuffer``, ``offset``). They are feature-tested here, once
+per transport class, at its first use: when one is missing or of an unexpected type (a
 Twisted release that renamed it, a TLS or other wrapping transport, a test
 double), the writer is plain ``transport.write``. Setting the environment
 variable ``CYCLONE_FASTWRITE=0`` (or :data:`enabled` to False) turns the direct
@@ -47,15 +47,30 @@ _FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
 )
 
 
+# Transport classes found to have every field, with the field list they were
+# checked against: the fields are set by the class's __init__, so one check per
+# class is enough (and a changed list is checked afresh).
+_checked: dict[type, tuple[tuple[str, type | tuple[type, ...]], ...]] = {}
+
+
 def has_direct_path(transport: Any) -> bool:
     """True when ``transport`` is a Twisted socket transport with the fields we read."""
-    if not enabled or not isinstance(transport, tcp.Connection):
+    if not enabled:
         return False
-    for name, kind in _FIELDS:
+    cls = type(transport)
+    fields = _FIELDS
+    if _checked.get(cls) is fields:
+        return True
+    if not isinstance(transport, tcp.Connection):
+        return False
+    for name, kind in fields:
         if not isinstance(getattr(transport, name, None), kind):
             return False
     sock = getattr(transport, "socket", None)
-    return callable(getattr(sock, "send", None))
+    if not callable(getattr(sock, "send", None)):
+        return False
+    _checked[cls] = fields
+    return True
 
 
 def writer_for(transport: Any) -> Callable[[bytes], None]:

@@ -148,7 +148,7 @@ class HTTPConnection(Protocol):
             self._reading_paused = False
             transport.resumeProducing()
         half_close = getattr(transport, "loseWriteConnection", None)
-        if half_close is not None and not ISSLTransport.providedBy(transport):
+        if half_close is not None and self.protocol != "https":  # https: a TLS transport
             # Lingering close: send FIN but keep reading (and discarding) until the
             # peer closes. Closing with unread bytes would make the kernel send a
             # RST, which can destroy the final response before the client reads it.
