@@ -12,8 +12,14 @@ exists reveals nothing).
 
 Bodies are streamed: ``get_content`` yields chunks of ``CHUNK_SIZE`` bytes and
 the handler awaits ``flush()`` between them, so a slow client holds at most a
-few chunks in memory (a file of one chunk leaves in a single write). Reads are
-plain blocking reads in the reactor thread, one chunk at a time. Only a single
+few chunks in memory (the chunk being sent, plus what the transport buffers
+before it pauses us: about ``CHUNK_SIZE`` + 64 KiB); a file of one chunk leaves
+in a single write. The await costs nothing while the client keeps up
+(``flush()`` returns a fired Deferred); what a chunk costs is its send: on
+loopback every send wakes the reader, so 256 KiB chunks serve a 1 MiB file
+with about 0.3 ms less CPU per request than 64 KiB ones (issue 16). Reads are
+plain blocking reads (unbuffered: each chunk is read straight into its bytes)
+in the reactor thread, one chunk at a time. Only a single
 byte range is honoured; a request for several ranges gets the whole file with
 200, which RFC 9110 allows and every client handles.
 """
@@ -125,7 +131,7 @@ class StaticFileHandler(RequestHandler, StaticURLScheme):
 
     SUPPORTED_METHODS: tuple[str, ...] = ("GET", "HEAD")
     CACHE_MAX_AGE = 86400 * 365 * 10
-    CHUNK_SIZE = 64 * 1024
+    CHUNK_SIZE = 256 * 1024
 
     # resolved path -> (stat signature, version), for ETags; a changed file misses.
     _etag_versions: dict[str, tuple[tuple[int, int, int], str | None]] = {}
@@ -304,7 +310,7 @@ class StaticFileHandler(RequestHandler, StaticURLScheme):
         cls, abspath: str, start: int | None = None, end: int | None = None
     ) -> Iterator[bytes]:
         """Yield the file's bytes from ``start`` to ``end`` (exclusive) in ``CHUNK_SIZE`` chunks."""
-        with open(abspath, "rb") as f:
+        with open(abspath, "rb", buffering=0) as f:
             if start:
                 f.seek(start)
             remaining = None if end is None else end - (start or 0)
