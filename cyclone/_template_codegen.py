@@ -181,9 +181,10 @@ class _Writer:
     def write_expression(self, node: Expression) -> None:
         line = node.line
         self.write(f"_tt_tmp = {node.expression}", line)
-        # Deferred's class is an ABC, slow to isinstance-check: let strings skip it.
+        # Deferred's class is an ABC, slow to isinstance-check: let strings,
+        # numbers and None skip it.
         self.write(
-            "if not isinstance(_tt_tmp, _tt_string_types)"
+            "if _tt_tmp.__class__ not in _tt_plain_types"
             " and isinstance(_tt_tmp, _tt_async_types): _tt_tmp = await _tt_tmp",
             line,
         )

@@ -30,7 +30,6 @@ generated line, which ends with a ``# name:line`` comment.
 from __future__ import annotations
 
 import datetime
-import html
 import itertools
 import linecache
 import os.path
@@ -67,9 +66,17 @@ def _xhtml_escape_utf8(value: Any) -> bytes:
     the built-in one: a str (or anything, through ``str()``) is escaped and
     encoded once; bytes are decoded first, as ``xhtml_escape`` does.
     """
-    if not isinstance(value, str):
+    if value.__class__ is not str and not isinstance(value, str):
         value = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-    return html.escape(value, True).encode("utf-8")
+    # html.escape(value, quote=True), spelled out: one call fewer per expression.
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+        .encode("utf-8")
+    )
 
 
 # Names every template sees before the loader's namespace and the caller's kwargs.
@@ -85,6 +92,9 @@ _BASE_NAMESPACE: dict[str, Any] = {
     "_tt_xhtml_escape": escape.xhtml_escape,
     "_tt_xhtml_escape_utf8": _xhtml_escape_utf8,
     "_tt_string_types": (str, bytes),
+    # Exact classes that are never awaited: a set lookup instead of an isinstance
+    # check against Deferred (an ABC, slow to check).
+    "_tt_plain_types": frozenset([str, bytes, int, float, bool, type(None)]),
     "_tt_async_types": (defer.Deferred, types.CoroutineType),
 }
 
