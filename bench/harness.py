@@ -114,6 +114,14 @@ SERVERS = [
         modes=KEEP_ALIVE,
     ),
     Server(
+        "cyclone2-twisted-epoll",
+        "cyclone 2 (Twisted's own epoll reactor)",
+        "cyclone2_app.py",
+        args=["--reactor", "epoll"],
+        note="twisted.internet.epollreactor instead of cyclone.epollreactor",
+        modes=KEEP_ALIVE,
+    ),
+    Server(
         "cyclone2-uvloop",
         "cyclone 2 (asyncio reactor on uvloop)",
         "cyclone2_app.py",
@@ -127,6 +135,14 @@ SERVERS = [
         "bare floor (Twisted + httptools)",
         "bare_app.py",
         note="no framework: a Protocol feeding httptools and writing a prebuilt reply",
+    ),
+    Server(
+        "bare-cyclone-reactor",
+        "bare floor on cyclone's epoll reactor",
+        "bare_app.py",
+        args=["--reactor", "cyclone"],
+        note="the same Protocol on cyclone.epollreactor, the reactor cyclone 2 runs on",
+        modes=KEEP_ALIVE,
     ),
     Server(
         "starlette",

@@ -143,6 +143,13 @@ def _target_lines(results: dict) -> list[str]:
                 f"- keep-alive `{ENDPOINT_PATHS[ep]}`: cyclone 2 is {r:.2f} of the bare floor "
                 f"(target 0.65): **{_verdict(r >= 0.65)}**"
             )
+        r = _ratio_of(results, BASELINE, "bare-cyclone-reactor", "keep-alive", ep)
+        if r is not None:
+            lines.append(
+                f"- keep-alive `{ENDPOINT_PATHS[ep]}`: cyclone 2 is {r:.2f} of the bare floor "
+                f"on the same reactor (cyclone.epollreactor; target 0.65): "
+                f"**{_verdict(r >= 0.65)}**"
+            )
     template = results.get("template") or {}
     if BASELINE in template:
         base = template[BASELINE]["rps"]

@@ -63,14 +63,14 @@ def _wants_reload(args: argparse.Namespace, apps: dict[Any, Any]) -> bool:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    if args.reactor != "default":  # before anything imports twisted.internet.reactor
-        from cyclone._reactors import ReactorError, install_named
+    # Before anything imports twisted.internet.reactor.
+    from cyclone._reactors import ReactorError, install_named
 
-        try:
-            install_named(args.reactor)
-        except ReactorError as e:
-            print(f"cyclone run: {e}", file=sys.stderr, flush=True)
-            return 2
+    try:
+        install_named(args.reactor)
+    except ReactorError as e:
+        print(f"cyclone run: {e}", file=sys.stderr, flush=True)
+        return 2
     values, given = _option_values(args)
     try:
         listeners = plan_listeners(values, given)
@@ -191,8 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--reactor",
         default="default",
-        choices=("default", "asyncio", "uvloop"),
-        help="the event loop: Twisted's default (epoll), asyncio, or asyncio on uvloop",
+        choices=("default", "epoll", "asyncio", "uvloop"),
+        help="the event loop: cyclone's epoll reactor (default), Twisted's own epoll, "
+        "asyncio, or asyncio on uvloop",
     )
     # Set by the supervisor for its workers (cyclone._worker), not by users.
     run.add_argument("--worker-fds", help=argparse.SUPPRESS)

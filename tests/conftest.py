@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from cyclone.testing import ReactorThread, call, listen_tcp
+# The reactor the in-process servers run on, installed before anything imports
+# twisted.internet.reactor: cyclone's epoll reactor (what ``cyclone run`` uses),
+# or Twisted's own with CYCLONE_TEST_REACTOR=epoll (.ci/run runs the wire tests
+# both ways).
+if os.environ.get("CYCLONE_TEST_REACTOR", "cyclone") == "epoll":
+    from twisted.internet import epollreactor
+else:
+    from cyclone import epollreactor
+epollreactor.install()
+
+from cyclone.testing import ReactorThread, call, listen_tcp  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

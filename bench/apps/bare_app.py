@@ -1,11 +1,12 @@
 """The floor: a bare Twisted protocol that parses with httptools and writes a fixed reply.
 
-Usage: python bare_app.py PORT
+Usage: python bare_app.py PORT [--reactor cyclone]
 
 No framework at all: every complete request gets a prebuilt response chosen
 by path (the JSON body is still made with ``json.dumps`` per request, like the
 frameworks do). It honours ``Connection: close`` and HTTP/1.0 so wrk's close
-mode works. This is the cost of Twisted + httptools alone.
+mode works. This is the cost of Twisted + httptools alone; with ``--reactor
+cyclone`` on :mod:`cyclone.epollreactor` (the floor under cyclone 2's default).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ import json
 import sys
 
 import httptools
+
+if "--reactor" in sys.argv and sys.argv[sys.argv.index("--reactor") + 1] == "cyclone":
+    from cyclone import epollreactor
+
+    epollreactor.install()
+
 from twisted.internet import reactor
 from twisted.internet.protocol import Factory, Protocol
 

@@ -1,7 +1,7 @@
 """cyclone 2 (this repository) serving the three benchmark endpoints.
 
 Usage: python cyclone2_app.py PORT [--access-log PATH | --access-log-events PATH]
-                                     [--static-dir DIR] [--reactor uvloop]
+                                     [--static-dir DIR] [--reactor epoll|uvloop]
 
 Without either option the access log is off (``log_function`` returns
 nothing). ``--access-log PATH`` sets ``access_log_file=PATH``: cyclone writes
@@ -12,8 +12,10 @@ flush per line, as ``cyclone run``'s output does).
 
 ``GET /template`` renders ``templates/rows.html`` (100 escaped rows in a base
 layout with blocks); ``--static-dir DIR`` serves DIR below ``/static/``
-(``StaticFileHandler``). ``--reactor uvloop`` runs on Twisted's asyncio
-reactor over uvloop instead of epoll (uvloop must be installed).
+(``StaticFileHandler``). The reactor is what ``cyclone run`` installs by
+default, :mod:`cyclone.epollreactor`; ``--reactor epoll`` runs on Twisted's
+own epoll reactor instead, ``--reactor uvloop`` on Twisted's asyncio reactor
+over uvloop (uvloop must be installed).
 
 If the environment variable ``BENCH_PROFILE`` names a file, the server runs
 under cProfile and dumps its statistics there when it is stopped (SIGTERM or
@@ -25,7 +27,8 @@ from __future__ import annotations
 import json
 import sys
 
-if "--reactor" in sys.argv and sys.argv[sys.argv.index("--reactor") + 1] == "uvloop":
+REACTOR = sys.argv[sys.argv.index("--reactor") + 1] if "--reactor" in sys.argv else "default"
+if REACTOR == "uvloop":
     import asyncio
 
     import uvloop
@@ -33,12 +36,20 @@ if "--reactor" in sys.argv and sys.argv[sys.argv.index("--reactor") + 1] == "uvl
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     asyncioreactor.install(asyncio.new_event_loop())
+elif REACTOR == "epoll":
+    from twisted.internet import epollreactor
 
-from _bench_data import ROWS, TEMPLATES, TITLE, option
-from _runner import run_reactor
-from twisted.internet import reactor
+    epollreactor.install()
+else:  # what ``cyclone run`` installs by default
+    from cyclone import epollreactor as cyclone_epollreactor
 
-import cyclone.web
+    cyclone_epollreactor.install()
+
+from _bench_data import ROWS, TEMPLATES, TITLE, option  # noqa: E402
+from _runner import run_reactor  # noqa: E402
+from twisted.internet import reactor  # noqa: E402
+
+import cyclone.web  # noqa: E402
 
 
 class HelloHandler(cyclone.web.RequestHandler):

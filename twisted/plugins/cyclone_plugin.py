@@ -86,3 +86,9 @@ serviceMaker = CycloneServiceMaker()
 # ``twistd --reactor uvloop``: Twisted's asyncio reactor on a uvloop event loop
 # (cyclone._reactors.install; needs ``pip install uvloop``).
 uvloopReactor = Reactor("uvloop", "cyclone._reactors", "asyncio reactor on uvloop (cyclone)")
+
+# ``twistd --reactor cyclone``: Twisted's epoll reactor with cyclone's leaner
+# dispatch of ready sockets (cyclone.epollreactor; cyclone run's default).
+cycloneReactor = Reactor(
+    "cyclone", "cyclone.epollreactor", "epoll reactor with a leaner socket dispatch (cyclone)"
+)
