@@ -135,8 +135,33 @@ class _Writer:
         self.write("return _tt_utf8('').join(_tt_buffer)", line)
 
     def write_nodes(self, nodes: list[Node]) -> None:
+        # A run of text and {{ }} is appended at once: each expression is
+        # evaluated and escaped in turn into a temporary, and the run's chunks
+        # go into the buffer with one ``+=`` (nothing can see the buffer before).
+        run: list[str] = []
+        line = 1
         for node in nodes:
-            self.write_node(node)
+            if isinstance(node, Text):
+                chunk = self.text_chunk(node)
+                if chunk is not None:
+                    run.append(chunk)
+                    line = node.line
+            elif isinstance(node, Expression):
+                target = f"_tt_e{len(run)}"
+                self.write_expression(node, target)
+                run.append(target)
+                line = node.line
+            else:
+                self.flush_run(run, line)
+                self.write_node(node)
+        self.flush_run(run, line)
+
+    def flush_run(self, run: list[str], line: int) -> None:
+        if len(run) == 1:
+            self.write(f"_tt_append({run[0]})", line)
+        elif run:
+            self.write(f"_tt_buffer += ({', '.join(run)})", line)
+        run.clear()
 
     def write_node(self, node: Node) -> None:
         match node:
@@ -171,14 +196,21 @@ class _Writer:
                 pass  # handled by generate_python
 
     def write_text(self, node: Text) -> None:
+        chunk = self.text_chunk(node)
+        if chunk is not None:
+            self.write(f"_tt_append({chunk})", node.line)
+
+    def text_chunk(self, node: Text) -> str | None:
+        """The bytes literal of ``node``'s text after whitespace filtering; None if empty."""
         value = node.value
         # Whitespace inside <pre> is content; leave such chunks alone.
         if "<pre>" not in value:
             value = filter_whitespace(node.whitespace, value)
-        if value:
-            self.write(f"_tt_append({escape.utf8(value)!r})", node.line)
+        return repr(escape.utf8(value)) if value else None
 
-    def write_expression(self, node: Expression) -> None:
+    def write_expression(self, node: Expression, target: str | None = None) -> None:
+        """Evaluate, await if needed, convert and escape ``node``; append the bytes,
+        or assign them to ``target`` when it is given."""
         line = node.line
         self.write(f"_tt_tmp = {node.expression}", line)
         # Deferred's class is an ABC, slow to isinstance-check: let strings,
@@ -194,19 +226,19 @@ class _Writer:
             # gives xhtml_escape another meaning (then the general path below).
             self.write("if xhtml_escape is _tt_xhtml_escape:", line)
             with self.indented():
-                self.write("_tt_append(_tt_xhtml_escape_utf8(_tt_tmp))", line)
+                self.write(_store(target, "_tt_xhtml_escape_utf8(_tt_tmp)"), line)
             self.write("else:", line)
             with self.indented():
-                self._write_expression_tail(autoescape, line)
+                self._write_expression_tail(autoescape, line, target)
             return
-        self._write_expression_tail(autoescape, line)
+        self._write_expression_tail(autoescape, line, target)
 
-    def _write_expression_tail(self, autoescape: str | None, line: int) -> None:
+    def _write_expression_tail(self, autoescape: str | None, line: int, target: str | None) -> None:
         self.write("if isinstance(_tt_tmp, _tt_string_types): _tt_tmp = _tt_utf8(_tt_tmp)", line)
         self.write("else: _tt_tmp = _tt_utf8(str(_tt_tmp))", line)
         if autoescape is not None:
             self.write(f"_tt_tmp = _tt_utf8({autoescape}(_tt_tmp))", line)
-        self.write("_tt_append(_tt_tmp)", line)
+        self.write(_store(target, "_tt_tmp"), line)
 
     def write_apply(self, node: Apply) -> None:
         function = f"_tt_apply{self.apply_counter}"
@@ -245,6 +277,10 @@ class _Writer:
         included = self.loader.load(node.name, node.template_name)
         with self.inside(included, node.line):
             self.write_nodes(included.nodes)
+
+
+def _store(target: str | None, value: str) -> str:
+    return f"{target} = {value}" if target is not None else f"_tt_append({value})"
 
 
 def _await_iterable(statement: str) -> str:
