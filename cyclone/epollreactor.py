@@ -82,7 +82,10 @@ if _TwistedEPollReactor is not None:
             dispatch = self._doReadOrWrite
             # The context log.callWithLogger would push, on the same tracker: the
             # log context of now with the socket's prefix as its "system".
-            tracker = context.theContextTracker.currentContext()
+            tracker = context.theContextTracker
+            current = getattr(tracker, "currentContext", None)  # the per-thread tracker
+            if current is not None:
+                tracker = current()
             contexts = tracker.contexts
             base = tracker.getContext(log.ILogContext) or {}
             for fd, event in events:
