@@ -14,11 +14,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-from client import fetch
-from servers import accepts_connections, free_port, server_process
-from waiting import wait_until
-
 PROBE = textwrap.dedent(
     """
     import json, os, socket, sys, threading
@@ -126,41 +121,6 @@ def test_cyclone_reactor_behaves_as_twisted_epoll(tmp_path):
     assert ours["system"] == theirs["system"]
     assert sorted(map(tuple, ours["errors"])) == sorted(map(tuple, theirs["errors"]))
     assert ("(buggy logPrefix method)", "RuntimeError") in map(tuple, ours["errors"])
-
-
-WHICH = textwrap.dedent(
-    """
-    from twisted.internet import reactor
-    import cyclone.web
-
-
-    class Which(cyclone.web.RequestHandler):
-        def get(self):
-            self.write(type(reactor).__module__)
-
-
-    Application = cyclone.web.Application([(r"/", Which)])
-    """
-)
-
-
-@pytest.mark.parametrize(
-    ("option", "module"),
-    [((), "cyclone.epollreactor"), (("--reactor", "epoll"), "twisted.internet.epollreactor")],
-)
-def test_cyclone_run_picks_the_reactor(tmp_path, option, module):
-    (tmp_path / "which_app.py").write_text(WHICH)
-    port = free_port()
-    command = [sys.executable, "-m", "cyclone", "run", "-r", "which_app.Application"]
-    with server_process(
-        [*command, "-p", str(port), *option],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as proc:
-        wait_until(lambda: accepts_connections(port) or proc.poll() is not None, timeout=15)
-        assert proc.poll() is None, proc.stdout.read().decode()
-        assert fetch(port, "/").text == module
 
 
 def test_twistd_lists_the_cyclone_reactor():

@@ -1,4 +1,4 @@
-"""``cyclone run --reactor``: the asyncio reactor (on uvloop when installed) serves the same app."""
+"""``cyclone run --reactor``: cyclone's epoll reactor (default), Twisted's, asyncio, uvloop."""
 
 from __future__ import annotations
 
@@ -31,12 +31,14 @@ APP = textwrap.dedent(
 )
 
 
-def _serve(tmp_path, reactor: str) -> str:
-    (tmp_path / "which_app.py").write_text(APP)
+def _serve(tmp_path, reactor: str | None, app: str = APP) -> str:
+    """Serve ``app`` with ``cyclone run --reactor reactor`` (no option: None); GET /."""
+    (tmp_path / "which_app.py").write_text(app)
     port = free_port()
     command = [sys.executable, "-m", "cyclone", "run", "-r", "which_app.Application"]
+    option = [] if reactor is None else ["--reactor", reactor]
     with server_process(
-        [*command, "-p", str(port), "--reactor", reactor],
+        [*command, "-p", str(port), *option],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -79,3 +81,28 @@ def test_without_uvloop_the_option_says_what_to_install(tmp_path):
     )
     assert proc.returncode == 2
     assert "pip install uvloop" in proc.stderr
+
+
+WHICH = textwrap.dedent(
+    """
+    from twisted.internet import reactor
+    import cyclone.web
+
+
+    class Which(cyclone.web.RequestHandler):
+        def get(self):
+            self.write(type(reactor).__module__)
+
+
+    Application = cyclone.web.Application([(r"/", Which)])
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("reactor", "module"),
+    [(None, "cyclone.epollreactor"), ("epoll", "twisted.internet.epollreactor")],
+)
+def test_cyclone_run_picks_the_reactor(tmp_path, reactor, module):
+    # The default is cyclone.epollreactor; --reactor epoll is Twisted's own.
+    assert _serve(tmp_path, reactor, WHICH) == module
