@@ -71,13 +71,20 @@ def _is_async_callable(func: Any) -> bool:
 
 
 class _Overrides:
-    """Which of a handler class's per-request hooks are overridden (computed once per class).
+    """Which of a handler class's per-request hooks are overridden, and how (once per class).
 
     A hook left as :class:`RequestHandler` defines it does nothing (or the
     default ETag work, done inline), so the life cycle skips the call.
     """
 
-    __slots__ = ("etag", "initialize", "on_finish", "prepare", "set_default_headers")
+    __slots__ = (
+        "async_current_user",
+        "etag",
+        "initialize",
+        "on_finish",
+        "prepare",
+        "set_default_headers",
+    )
 
     def __init__(self, cls: type) -> None:
         base = RequestHandler
@@ -90,6 +97,8 @@ class _Overrides:
             or cls.set_etag_header is not base.set_etag_header
             or cls.check_etag_header is not base.check_etag_header
         )
+        # An async get_current_user is awaited before prepare().
+        self.async_current_user = _is_async_callable(cls.get_current_user)
 
 
 def _overrides(cls: type) -> _Overrides:
@@ -121,7 +130,6 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
     no_keep_alive = False
     no_xsrf = False
 
-    _current_user_is_async: bool | None = None
     _sending_error = False
     # Per-request state starts from these class defaults (assigned on change only).
     _headers_written = False
@@ -613,13 +621,7 @@ class RequestHandler(RequestArgumentsMixin, SignedCookiesMixin, XSRFMixin, Templ
                 self.path_kwargs = {k: self.decode_argument(v, name=k) for k, v in kwargs.items()}
             if self.request.method not in _SAFE_METHODS:
                 self._check_xsrf()
-            cls = type(self)
-            is_async = cls.__dict__.get("_current_user_is_async")
-            if is_async is None:
-                # Cached on each class itself: a subclass may differ from its parent.
-                is_async = _is_async_callable(cls.get_current_user)
-                cls._current_user_is_async = is_async
-            if is_async:
+            if self._overridden.async_current_user:
                 d = _as_deferred(self.get_current_user())
                 if d is not None:
                     d.addCallback(self._set_user_then_prepare)
